@@ -1,0 +1,236 @@
+//! Domains (SPEC §4.4): local domain records, unique by name.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::dns::{DnsRecordInput, validate_records};
+use super::extract::{ApiJson, PathId};
+use super::list::ListQuery;
+use super::references::{owned_agent, owned_sandbox, owner_for};
+use super::validate::Check;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+use crate::store::domains::{self, Domain, DomainFilter, DomainPatch};
+use crate::store::events::{self, NewEvent};
+use crate::store::{StoreError, new_id};
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_domain, list_domains)).routes(routes!(get_domain, update_domain))
+}
+
+const STATUSES: &[&str] = &["pending", "active", "expired", "failed"];
+
+/// Body of `POST /api/domains`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDomainRequest {
+    /// Fully qualified name (stored lowercase), unique.
+    pub name: Option<String>,
+    /// `pending` (default), `active`, `expired` or `failed`.
+    pub status: Option<String>,
+    /// Registration time (RFC 3339).
+    pub registered_at: Option<String>,
+    /// Expiry time (RFC 3339).
+    pub expires_at: Option<String>,
+    /// Whether the automation renews it (default false).
+    pub auto_renew: Option<bool>,
+    /// DNS records, at most 100.
+    pub dns_records: Option<Vec<DnsRecordInput>>,
+    /// Sandbox it points at (must be the caller's).
+    pub sandbox_id: Option<String>,
+    /// Agent that owns it (must be the caller's).
+    pub agent_id: Option<String>,
+    /// `manual` (default) or `vercel`.
+    pub registrar: Option<String>,
+}
+
+/// Body of `PATCH /api/domains/{id}`: absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateDomainRequest {
+    /// New status.
+    pub status: Option<String>,
+    /// New expiry (RFC 3339) or null.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Option<String>>,
+    /// New auto-renew flag.
+    pub auto_renew: Option<bool>,
+    /// Replacement DNS records.
+    pub dns_records: Option<Vec<DnsRecordInput>>,
+    /// New sandbox (must be the caller's) or null.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sandbox_id: Option<Option<String>>,
+    /// New agent (must be the caller's) or null.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub agent_id: Option<Option<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The view of a domain for `principal`.
+pub fn view(mut domain: Domain, principal: &Principal) -> Domain {
+    if !principal.owns(&domain.api_key_id) {
+        domain.dns_records = Vec::new();
+    }
+    domain
+}
+
+fn conflict_on_name(error: StoreError, name: &str) -> ApiError {
+    if error.is_unique_violation() { ApiError::Conflict(format!("domain {name} already exists")) } else { error.into() }
+}
+
+/// Creates a domain record owned by the caller.
+#[utoipa::path(post, path = "/api/domains", tag = "domains", request_body = CreateDomainRequest,
+    security(("apiKey" = []), ("adminToken" = [])),
+    responses((status = 201, body = Domain), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, description = "name taken", body = ErrorBody)))]
+pub async fn create_domain(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CreateDomainRequest>,
+) -> ApiResult<(StatusCode, Json<Domain>)> {
+    principal.require_authenticated()?;
+    let mut check = Check::new();
+    let name = check.domain_name("name", body.name.clone());
+    if body.name.is_none() {
+        check.fail("name", "is required");
+    }
+    let status = check.one_of("status", body.status, STATUSES).unwrap_or_else(|| "pending".into());
+    let registered_at = check.timestamp("registeredAt", body.registered_at);
+    let expires_at = check.timestamp("expiresAt", body.expires_at);
+    let dns_records = validate_records(&mut check, "dnsRecords", body.dns_records.unwrap_or_default());
+    let sandbox_id = check.uuid("sandboxId", body.sandbox_id);
+    let agent_id = check.uuid("agentId", body.agent_id);
+    let registrar = check.one_of("registrar", body.registrar, &["manual", "vercel"]).unwrap_or_else(|| "manual".into());
+    check.finish()?;
+    let name = name.unwrap_or_default();
+
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let agent = match &agent_id {
+        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
+        None => None,
+    };
+    if let Some(id) = &sandbox_id {
+        owned_sandbox(&mut tx, &principal, "sandboxId", id).await?;
+    }
+    let domain = Domain {
+        seq: 0,
+        id: new_id(),
+        name: name.clone(),
+        status,
+        registered_at,
+        expires_at,
+        auto_renew: body.auto_renew.unwrap_or(false),
+        dns_records,
+        sandbox_id,
+        agent_id,
+        registrar,
+        api_key_id: owner_for(&principal, agent.as_ref()),
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = domains::insert(&mut tx, &domain, now).await.map_err(|e| conflict_on_name(e, &name))?;
+    events::append(&mut tx, &[domain_event("domain.created", &stored)], now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
+    let event = NewEvent::new(kind, &domain.id, domain).owned_by(Some(&domain.api_key_id));
+    match &domain.agent_id {
+        Some(agent_id) => event.for_agent(agent_id),
+        None => event,
+    }
+}
+
+/// Updates some fields of a domain the caller owns.
+#[utoipa::path(patch, path = "/api/domains/{id}", tag = "domains", request_body = UpdateDomainRequest,
+    security(("apiKey" = []), ("adminToken" = [])), params(("id" = String, Path, description = "Domain id")),
+    responses((status = 200, body = Domain), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_domain(
+    State(state): State<AppState>,
+    principal: Principal,
+    PathId(id): PathId,
+    ApiJson(body): ApiJson<UpdateDomainRequest>,
+) -> ApiResult<Json<Domain>> {
+    principal.require_authenticated()?;
+    let mut check = Check::new();
+    let patch_status = check.one_of("status", body.status, STATUSES);
+    let expires_at = body.expires_at.map(|v| v.and_then(|t| check.timestamp("expiresAt", Some(t))));
+    let dns_records = body.dns_records.map(|r| validate_records(&mut check, "dnsRecords", r));
+    let sandbox_id = body.sandbox_id.map(|v| v.and_then(|s| check.uuid("sandboxId", Some(s))));
+    let agent_id = body.agent_id.map(|v| v.and_then(|s| check.uuid("agentId", Some(s))));
+    check.finish()?;
+
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let current = domains::get(&mut tx, &id).await?.ok_or(ApiError::NotFound("domain"))?;
+    principal.require_owner(&current.api_key_id)?;
+    if let Some(Some(agent)) = &agent_id {
+        owned_agent(&mut tx, &principal, "agentId", agent).await?;
+    }
+    if let Some(Some(sandbox)) = &sandbox_id {
+        owned_sandbox(&mut tx, &principal, "sandboxId", sandbox).await?;
+    }
+    let patch = DomainPatch {
+        status: patch_status,
+        expires_at,
+        auto_renew: body.auto_renew,
+        dns_records,
+        sandbox_id,
+        agent_id,
+    };
+    let updated = domains::update(&mut tx, &id, &patch, now).await?.ok_or(ApiError::NotFound("domain"))?;
+    events::append(&mut tx, &[domain_event("domain.updated", &updated)], now).await?;
+    tx.commit().await?;
+    Ok(Json(updated))
+}
+
+/// Lists domains, newest first; other keys' domains sanitized.
+#[utoipa::path(get, path = "/api/domains", tag = "domains",
+    params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<String>, Query, description = "Status"),
+           ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
+    responses((status = 200, body = Vec<Domain>), (status = 400, body = ErrorBody)))]
+pub async fn list_domains(
+    State(state): State<AppState>,
+    principal: Principal,
+    mut query: ListQuery,
+) -> ApiResult<Response> {
+    let filter = DomainFilter { agent_id: query.uuid("agentId"), status: query.one_of("status", STATUSES) };
+    query.finish()?;
+    let mut conn = state.store.read().await?;
+    let page = domains::list(&mut conn, &filter, query.cursor, query.limit).await?;
+    Ok(query.respond(page.map(|d| view(d, &principal))))
+}
+
+/// One domain (its owner or the admin).
+#[utoipa::path(get, path = "/api/domains/{id}", tag = "domains", security(("apiKey" = []), ("adminToken" = [])),
+    params(("id" = String, Path, description = "Domain id")),
+    responses((status = 200, body = Domain), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_domain(
+    State(state): State<AppState>,
+    principal: Principal,
+    PathId(id): PathId,
+) -> ApiResult<Json<Domain>> {
+    principal.require_authenticated()?;
+    let mut conn = state.store.read().await?;
+    let domain = domains::get(&mut conn, &id).await?.ok_or(ApiError::NotFound("domain"))?;
+    principal.require_owner(&domain.api_key_id)?;
+    Ok(Json(domain))
+}

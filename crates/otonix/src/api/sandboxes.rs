@@ -1,0 +1,174 @@
+//! Sandboxes (SPEC §4.3): records of the servers agents run on.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, PathId};
+use super::list::ListQuery;
+use super::references::{owned_agent, owner_for};
+use super::validate::Check;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::sanitize::{MASKED_PASSWORD, mask_ip};
+use crate::state::AppState;
+use crate::store::events::{self, NewEvent};
+use crate::store::new_id;
+use crate::store::sandboxes::{self, Sandbox, SandboxFilter};
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_sandbox, list_sandboxes)).routes(routes!(get_sandbox))
+}
+
+const STATUSES: &[&str] = &["running", "stopped", "deploying", "error", "deleted"];
+
+/// Body of `POST /api/sandboxes`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSandboxRequest {
+    /// Name, 1–128 characters.
+    pub name: Option<String>,
+    /// `running` (default), `stopped`, `deploying`, `error` or `deleted`.
+    pub status: Option<String>,
+    /// Operating system, at most 128 characters.
+    pub os: Option<String>,
+    /// vCPUs, 1–1,024.
+    pub cpu: Option<i64>,
+    /// Memory in MB, 1–16,777,216.
+    pub memory: Option<i64>,
+    /// Disk in GB, 1–1,048,576.
+    pub disk: Option<i64>,
+    /// Region, at most 128 characters.
+    pub region: Option<String>,
+    /// Public IPv4 or IPv6 address.
+    pub ip_address: Option<String>,
+    /// Open ports (1–65,535), at most 100.
+    pub ports: Option<Vec<i64>>,
+    /// SSH user, at most 64 characters.
+    pub ssh_user: Option<String>,
+    /// SSH password, at most 256 characters.
+    pub ssh_password: Option<String>,
+    /// Agent living on it (must be the caller's).
+    pub agent_id: Option<String>,
+    /// `manual` (default) or `cherry`.
+    pub provider: Option<String>,
+    /// The provider's server id, at most 128 characters.
+    pub provider_server_id: Option<String>,
+}
+
+/// The view of a sandbox for `principal`.
+pub fn view(mut sandbox: Sandbox, principal: &Principal) -> Sandbox {
+    if !principal.owns(&sandbox.api_key_id) {
+        sandbox.ip_address = sandbox.ip_address.as_deref().map(mask_ip);
+        sandbox.ssh_password = sandbox.ssh_password.map(|_| MASKED_PASSWORD.to_owned());
+    }
+    sandbox
+}
+
+/// Creates a sandbox record owned by the caller.
+#[utoipa::path(post, path = "/api/sandboxes", tag = "sandboxes", request_body = CreateSandboxRequest,
+    security(("apiKey" = []), ("adminToken" = [])),
+    responses((status = 201, body = Sandbox), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_sandbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CreateSandboxRequest>,
+) -> ApiResult<(StatusCode, Json<Sandbox>)> {
+    principal.require_authenticated()?;
+    let mut check = Check::new();
+    let name = check.required_text("name", body.name, 128);
+    let status = check.one_of("status", body.status, STATUSES).unwrap_or_else(|| "running".into());
+    let os = check.text("os", body.os, 128);
+    let cpu = check.int_range("cpu", body.cpu, 1, 1024);
+    let memory = check.int_range("memory", body.memory, 1, 16 * 1024 * 1024);
+    let disk = check.int_range("disk", body.disk, 1, 1024 * 1024);
+    let region = check.text("region", body.region, 128);
+    let ip_address = check.ip("ipAddress", body.ip_address);
+    let ports = body.ports.unwrap_or_default();
+    if ports.len() > 100 || ports.iter().any(|p| !(1..=65_535).contains(p)) {
+        check.fail("ports", "must be at most 100 port numbers between 1 and 65535");
+    }
+    let ssh_user = check.text("sshUser", body.ssh_user, 64);
+    let ssh_password = check.text("sshPassword", body.ssh_password, 256);
+    let agent_id = check.uuid("agentId", body.agent_id);
+    let provider = check.one_of("provider", body.provider, &["manual", "cherry"]).unwrap_or_else(|| "manual".into());
+    let provider_server_id = check.text("providerServerId", body.provider_server_id, 128);
+    check.finish()?;
+
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let agent = match &agent_id {
+        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
+        None => None,
+    };
+    let sandbox = Sandbox {
+        seq: 0,
+        id: new_id(),
+        name,
+        status,
+        os,
+        cpu,
+        memory,
+        disk,
+        region,
+        ip_address,
+        ports,
+        ssh_user,
+        ssh_password,
+        agent_id,
+        provider,
+        provider_server_id,
+        api_key_id: owner_for(&principal, agent.as_ref()),
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = sandboxes::insert(&mut tx, &sandbox, now).await?;
+    let mut payload = stored.clone();
+    payload.ssh_password = None;
+    let mut event = NewEvent::new("sandbox.created", &stored.id, &payload).owned_by(Some(&stored.api_key_id));
+    if let Some(agent_id) = &stored.agent_id {
+        event = event.for_agent(agent_id);
+    }
+    events::append(&mut tx, &[event], now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// Lists sandboxes, newest first; other keys' sandboxes sanitized.
+#[utoipa::path(get, path = "/api/sandboxes", tag = "sandboxes",
+    params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<String>, Query, description = "Status"),
+           ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
+    responses((status = 200, body = Vec<Sandbox>), (status = 400, body = ErrorBody)))]
+pub async fn list_sandboxes(
+    State(state): State<AppState>,
+    principal: Principal,
+    mut query: ListQuery,
+) -> ApiResult<Response> {
+    let filter = SandboxFilter { agent_id: query.uuid("agentId"), status: query.one_of("status", STATUSES) };
+    query.finish()?;
+    let mut conn = state.store.read().await?;
+    let page = sandboxes::list(&mut conn, &filter, query.cursor, query.limit).await?;
+    Ok(query.respond(page.map(|s| view(s, &principal))))
+}
+
+/// One sandbox (its owner or the admin).
+#[utoipa::path(get, path = "/api/sandboxes/{id}", tag = "sandboxes", security(("apiKey" = []), ("adminToken" = [])),
+    params(("id" = String, Path, description = "Sandbox id")),
+    responses((status = 200, body = Sandbox), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_sandbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    PathId(id): PathId,
+) -> ApiResult<Json<Sandbox>> {
+    principal.require_authenticated()?;
+    let mut conn = state.store.read().await?;
+    let sandbox = sandboxes::get(&mut conn, &id).await?.ok_or(ApiError::NotFound("sandbox"))?;
+    principal.require_owner(&sandbox.api_key_id)?;
+    Ok(Json(sandbox))
+}

@@ -1,0 +1,195 @@
+//! Transactions (SPEC §4.6): the books. A completed credit or debit with an agent moves its
+//! credits and re-derives its tier in the same database transaction.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::ApiJson;
+use super::list::ListQuery;
+use super::references::{owned_agent, owner_for};
+use super::validate::Check;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::sanitize::mask_address;
+use crate::state::AppState;
+use crate::store::events::{self, NewEvent};
+use crate::store::transactions::{self, Transaction, TransactionFilter};
+use crate::store::{Tx, credits, new_id};
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_transaction, list_transactions))
+}
+
+const STATUSES: &[&str] = &["pending", "completed", "failed", "refunded"];
+/// Largest single transaction: one billion USDC.
+const MAX_AMOUNT: i64 = 1_000_000_000 * 1_000_000;
+
+/// Body of `POST /api/transactions`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTransactionRequest {
+    /// `credit` or `debit`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Amount in USDC, positive, at most 6 decimals.
+    pub amount: Option<f64>,
+    /// `USDC` (the default and only currency).
+    pub currency: Option<String>,
+    /// Description, at most 2,000 characters.
+    pub description: Option<String>,
+    /// `completed` (default), `pending`, `failed` or `refunded`.
+    pub status: Option<String>,
+    /// Paying address.
+    pub from_address: Option<String>,
+    /// Receiving address.
+    pub to_address: Option<String>,
+    /// On-chain transaction hash (0x + 64 hex), unique.
+    pub tx_hash: Option<String>,
+    /// Agent whose credits move (must be the caller's).
+    pub agent_id: Option<String>,
+    /// Free-form metadata object, at most 4 KiB.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// The view of a transaction for `principal`.
+pub fn view(mut transaction: Transaction, principal: &Principal) -> Transaction {
+    let owner = transaction.api_key_id.as_deref().unwrap_or(super::references::ADMIN_OWNER);
+    if !principal.owns(owner) {
+        transaction.from_address = transaction.from_address.as_deref().map(mask_address);
+        transaction.to_address = transaction.to_address.as_deref().map(mask_address);
+    }
+    transaction
+}
+
+/// Records a transaction, with its effect on the agent's credits.
+#[utoipa::path(post, path = "/api/transactions", tag = "transactions", request_body = CreateTransactionRequest,
+    security(("apiKey" = []), ("adminToken" = [])),
+    responses((status = 201, body = Transaction), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, description = "txHash already recorded", body = ErrorBody)))]
+pub async fn create_transaction(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CreateTransactionRequest>,
+) -> ApiResult<(StatusCode, Json<Transaction>)> {
+    principal.require_authenticated()?;
+    let mut check = Check::new();
+    let kind = check.one_of("type", body.kind.clone(), &["credit", "debit"]);
+    if body.kind.is_none() {
+        check.fail("type", "is required");
+    }
+    let amount = check.money("amount", body.amount, 1, MAX_AMOUNT);
+    if body.amount.is_none() {
+        check.fail("amount", "is required");
+    }
+    check.one_of("currency", body.currency, &["USDC"]);
+    let description = check.text("description", body.description, 2000);
+    let status = check.one_of("status", body.status, STATUSES).unwrap_or_else(|| "completed".into());
+    let from_address = check.address("fromAddress", body.from_address);
+    let to_address = check.address("toAddress", body.to_address);
+    let tx_hash = body.tx_hash.and_then(|hash| {
+        let ok = hash.len() == 66 && hash.starts_with("0x") && hash[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !ok {
+            check.fail("txHash", "must be 0x followed by 64 hex characters");
+        }
+        ok.then(|| hash.to_ascii_lowercase())
+    });
+    let agent_id = check.uuid("agentId", body.agent_id);
+    let metadata = match body.metadata {
+        None | Some(serde_json::Value::Null) => serde_json::json!({}),
+        Some(value @ serde_json::Value::Object(_)) if value.to_string().len() <= 4096 => value,
+        Some(serde_json::Value::Object(_)) => {
+            check.fail("metadata", "must be at most 4096 bytes of JSON");
+            serde_json::json!({})
+        }
+        Some(_) => {
+            check.fail("metadata", "must be an object");
+            serde_json::json!({})
+        }
+    };
+    check.finish()?;
+    let (Some(kind), Some(amount)) = (kind, amount) else {
+        return Err(ApiError::field("type", "is required"));
+    };
+
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let agent = match &agent_id {
+        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
+        None => None,
+    };
+    let transaction = Transaction {
+        seq: 0,
+        id: new_id(),
+        kind,
+        amount,
+        currency: "USDC".into(),
+        description,
+        status,
+        from_address,
+        to_address,
+        tx_hash,
+        agent_id,
+        metadata,
+        api_key_id: Some(owner_for(&principal, agent.as_ref())),
+        created_at: now,
+    };
+    let stored = record(&state, &mut tx, &transaction).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// Inserts a transaction, applies a completed one to its agent's credits, and writes the
+/// event — all in `tx`. Used by every writer of the books.
+pub async fn record(state: &AppState, tx: &mut Tx, transaction: &Transaction) -> ApiResult<Transaction> {
+    let now = state.now();
+    let stored = transactions::insert(tx, transaction, now).await.map_err(|e| {
+        if e.is_unique_violation() {
+            ApiError::Conflict("a transaction with this txHash is already recorded".into())
+        } else {
+            e.into()
+        }
+    })?;
+    if let (Some(agent_id), "completed") = (&stored.agent_id, stored.status.as_str()) {
+        let delta = if stored.kind == "credit" { stored.amount } else { -stored.amount };
+        credits::apply(tx, &state.tiers, agent_id, delta, now).await?;
+    }
+    let mut event = NewEvent::new("transaction.created", &stored.id, &stored).owned_by(stored.api_key_id.as_deref());
+    if let Some(agent_id) = &stored.agent_id {
+        event = event.for_agent(agent_id);
+    }
+    events::append(tx, &[event], now).await?;
+    Ok(stored)
+}
+
+/// Lists transactions, newest first; other keys' addresses masked.
+#[utoipa::path(get, path = "/api/transactions", tag = "transactions",
+    params(("agentId" = Option<String>, Query, description = "Agent id"), ("type" = Option<String>, Query, description = "credit | debit"),
+           ("status" = Option<String>, Query, description = "Status"), ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
+           ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
+           ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
+    responses((status = 200, body = Vec<Transaction>), (status = 400, body = ErrorBody)))]
+pub async fn list_transactions(
+    State(state): State<AppState>,
+    principal: Principal,
+    mut query: ListQuery,
+) -> ApiResult<Response> {
+    let filter = TransactionFilter {
+        agent_id: query.uuid("agentId"),
+        kind: query.one_of("type", &["credit", "debit"]),
+        status: query.one_of("status", STATUSES),
+        since: query.timestamp("since"),
+        until: query.timestamp("until"),
+    };
+    query.finish()?;
+    let mut conn = state.store.read().await?;
+    let page = transactions::list(&mut conn, &filter, query.cursor, query.limit).await?;
+    Ok(query.respond(page.map(|t| view(t, &principal))))
+}

@@ -1,0 +1,252 @@
+//! Field validation that collects every problem and names each field (SPEC §2.4).
+
+use std::net::IpAddr;
+
+use alloy_primitives::Address;
+
+use crate::clock::{Millis, parse_rfc3339};
+use crate::error::{ApiError, FieldErrors};
+use crate::money::micros_from_f64;
+
+/// Collects field errors; [`Check::finish`] turns them into one 400.
+#[derive(Debug, Default)]
+pub struct Check {
+    errors: FieldErrors,
+}
+
+impl Check {
+    /// A fresh check.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a problem with a field.
+    pub fn fail(&mut self, field: &str, reason: impl Into<String>) {
+        self.errors.entry(field.to_owned()).or_insert_with(|| reason.into());
+    }
+
+    /// How many fields failed so far.
+    pub fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// 400 if anything failed.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+    }
+
+    /// A required, non-empty string of at most `max` characters.
+    pub fn required_text(&mut self, field: &str, value: Option<String>, max: usize) -> String {
+        match value {
+            None => {
+                self.fail(field, "is required");
+                String::new()
+            }
+            Some(text) if text.trim().is_empty() => {
+                self.fail(field, "must not be empty");
+                text
+            }
+            Some(text) => {
+                self.max_chars(field, &text, max);
+                text
+            }
+        }
+    }
+
+    /// An optional string of at most `max` characters.
+    pub fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        if let Some(text) = &value {
+            self.max_chars(field, text, max);
+        }
+        value
+    }
+
+    /// An optional string of at most `max` bytes.
+    pub fn text_bytes(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        if value.as_ref().is_some_and(|t| t.len() > max) {
+            self.fail(field, format!("must be at most {max} bytes"));
+        }
+        value
+    }
+
+    fn max_chars(&mut self, field: &str, text: &str, max: usize) {
+        if text.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// An optional integer within `min..=max`.
+    pub fn int_range(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) -> Option<i64> {
+        if let Some(v) = value {
+            if !(min..=max).contains(&v) {
+                self.fail(field, format!("must be between {min} and {max}"));
+            }
+        }
+        value
+    }
+
+    /// An optional value that must be one of `allowed`.
+    pub fn one_of(&mut self, field: &str, value: Option<String>, allowed: &[&str]) -> Option<String> {
+        if let Some(v) = &value {
+            if !allowed.contains(&v.as_str()) {
+                self.fail(field, format!("must be one of: {}", allowed.join(", ")));
+            }
+        }
+        value
+    }
+
+    /// An optional EVM address, returned EIP-55 checksummed.
+    pub fn address(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let text = value?;
+        match parse_address(&text) {
+            Some(address) => Some(address),
+            None => {
+                self.fail(
+                    field,
+                    "must be a 0x-prefixed 20-byte hex address (mixed case must be a valid EIP-55 checksum)",
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional IPv4 or IPv6 address, returned in canonical form.
+    pub fn ip(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let text = value?;
+        match text.trim().parse::<IpAddr>() {
+            Ok(ip) => Some(ip.to_string()),
+            Err(_) => {
+                self.fail(field, "must be an IPv4 or IPv6 address");
+                None
+            }
+        }
+    }
+
+    /// An optional RFC 3339 timestamp.
+    pub fn timestamp(&mut self, field: &str, value: Option<String>) -> Option<Millis> {
+        let text = value?;
+        let parsed = parse_rfc3339(&text);
+        if parsed.is_none() {
+            self.fail(field, "must be an RFC 3339 timestamp such as 2026-02-20T12:00:00.000Z");
+        }
+        parsed
+    }
+
+    /// An optional USDC amount with at most 6 decimals within `min..=max` micro-units.
+    pub fn money(&mut self, field: &str, value: Option<f64>, min: i64, max: i64) -> Option<i64> {
+        let v = value?;
+        match micros_from_f64(v) {
+            Ok(micros) if (min..=max).contains(&micros) => Some(micros),
+            Ok(_) => {
+                self.fail(
+                    field,
+                    format!(
+                        "must be between {} and {}",
+                        crate::money::micros_to_decimal(min),
+                        crate::money::micros_to_decimal(max)
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.fail(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// An optional UUID reference, returned normalized.
+    pub fn uuid(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let text = value?;
+        match uuid::Uuid::parse_str(&text) {
+            Ok(id) => Some(id.hyphenated().to_string()),
+            Err(_) => {
+                self.fail(field, "must be a UUID");
+                None
+            }
+        }
+    }
+
+    /// An optional domain name, returned lowercase without a trailing dot.
+    pub fn domain_name(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let text = value?;
+        let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
+        if is_domain_name(&name) {
+            Some(name)
+        } else {
+            self.fail(field, "must be a fully qualified domain name such as example.com");
+            None
+        }
+    }
+}
+
+/// Parses an EVM address in any case (mixed case must carry a valid checksum) and returns it
+/// EIP-55 checksummed.
+pub fn parse_address(text: &str) -> Option<String> {
+    let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
+    let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
+    let address = if has_lower && has_upper {
+        Address::parse_checksummed(format!("0x{hex}"), None).ok()?
+    } else {
+        format!("0x{hex}").parse::<Address>().ok()?
+    };
+    Some(address.to_checksum(None))
+}
+
+/// True for a lowercase fully qualified domain name.
+pub fn is_domain_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_any_case_come_back_checksummed() {
+        let checksummed = "0x36363e573a3b5d4C22b6A64ef3080E5C101E685F";
+        assert_eq!(parse_address(&checksummed.to_lowercase()).as_deref(), Some(checksummed));
+        assert_eq!(parse_address(&format!("0x{}", checksummed[2..].to_uppercase())).as_deref(), Some(checksummed));
+        assert_eq!(parse_address(checksummed).as_deref(), Some(checksummed));
+        assert_eq!(parse_address("0x36363e573a3b5d4c22b6A64ef3080E5C101E685F"), None, "bad checksum");
+        assert_eq!(parse_address("0x1234"), None);
+        assert_eq!(parse_address("36363e573a3b5d4c22b6a64ef3080e5c101e685f"), None);
+    }
+
+    #[test]
+    fn domain_names() {
+        assert!(is_domain_name("example.com"));
+        assert!(is_domain_name("a-b.example.co.uk"));
+        assert!(!is_domain_name("localhost"));
+        assert!(!is_domain_name("-bad.com"));
+        assert!(!is_domain_name("bad..com"));
+        assert!(!is_domain_name("1.2.3.4"));
+        assert!(!is_domain_name("under_score.com"));
+    }
+
+    #[test]
+    fn collects_every_problem() {
+        let mut check = Check::new();
+        check.required_text("name", None, 128);
+        check.int_range("heartbeatInterval", Some(5), 10, 86_400);
+        check.ip("vpsIp", Some("300.1.1.1".into()));
+        match check.finish() {
+            Err(ApiError::Validation(fields)) => assert_eq!(fields.len(), 3),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

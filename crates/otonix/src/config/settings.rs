@@ -1,0 +1,165 @@
+//! The environment variables and command-line flags that override the file, by setting name.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::{Config, ConfigError, LogFormat, Secret, SqliteSynchronous};
+
+/// Values given on the command line; `None` leaves the setting alone.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--bind`.
+    pub bind: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+}
+
+type Apply = fn(&mut Config, &str) -> Result<(), String>;
+
+/// `(variable, setting, how to apply its value)`, in the order they are applied: a later
+/// entry wins over an earlier one (so `OTONIX_ADMIN_TOKEN` wins over `SESSION_SECRET`).
+pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
+    ("OTONIX_BIND", "bind", |c, v| parse_into(&mut c.bind, v)),
+    ("OTONIX_DATA_DIR", "dataDir", |c, v| {
+        c.data_dir = PathBuf::from(v);
+        Ok(())
+    }),
+    ("OTONIX_PUBLIC_URL", "publicUrl", |c, v| {
+        c.public_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("OTONIX_DATABASE_URL", "database.url", |c, v| {
+        c.database.url = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("OTONIX_DATABASE_SCHEMA", "database.schema", |c, v| {
+        c.database.schema = Some(v.to_owned());
+        Ok(())
+    }),
+    ("OTONIX_DATABASE_POOL_SIZE", "database.poolSize", |c, v| parse_into(&mut c.database.pool_size, v)),
+    ("OTONIX_DATABASE_STATEMENT_TIMEOUT_MS", "database.statementTimeoutMs", |c, v| {
+        parse_into(&mut c.database.statement_timeout_ms, v)
+    }),
+    ("OTONIX_SQLITE_SYNCHRONOUS", "database.sqliteSynchronous", |c, v| {
+        c.database.sqlite_synchronous = match v {
+            "full" => SqliteSynchronous::Full,
+            "normal" => SqliteSynchronous::Normal,
+            _ => return Err("expected `full` or `normal`".into()),
+        };
+        Ok(())
+    }),
+    ("SESSION_SECRET", "auth.adminToken", |c, v| {
+        c.auth.admin_token = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("OTONIX_ADMIN_TOKEN", "auth.adminToken", |c, v| {
+        c.auth.admin_token = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("OTONIX_KEY_CACHE_SECONDS", "auth.keyCacheSeconds", |c, v| parse_into(&mut c.auth.key_cache_seconds, v)),
+    ("OTONIX_LOG_FORMAT", "log.format", |c, v| {
+        c.log.format = match v {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            _ => return Err("expected `json` or `pretty`".into()),
+        };
+        Ok(())
+    }),
+    ("OTONIX_LOG_LEVEL", "log.level", |c, v| {
+        c.log.level = v.to_owned();
+        Ok(())
+    }),
+];
+
+fn parse_into<T: std::str::FromStr>(slot: &mut T, value: &str) -> Result<(), String>
+where
+    T::Err: std::fmt::Display,
+{
+    *slot = value.trim().parse().map_err(|e: T::Err| e.to_string())?;
+    Ok(())
+}
+
+pub(super) fn apply_environment(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    for (variable, setting, apply) in ENVIRONMENT_SETTINGS {
+        if let Some(value) = env(variable).filter(|v| !v.is_empty()) {
+            apply(config, &value).map_err(|message| ConfigError::BadValue {
+                setting,
+                source_name: (*variable).to_owned(),
+                message,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn apply_overrides(config: &mut Config, overrides: &Overrides) -> Result<(), ConfigError> {
+    if let Some(bind) = overrides.bind {
+        config.bind = bind;
+    }
+    if let Some(dir) = &overrides.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(url) = &overrides.database_url {
+        config.database.url = Some(Secret::new(url.clone()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let dir = std::env::temp_dir().join(format!("otonix-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("otonix.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\ndataDir = \"/from/file\"\n[log]\nformat = \"json\"\n")
+            .unwrap();
+        let env = env_of(&[("OTONIX_DATA_DIR", "/from/env"), ("OTONIX_LOG_FORMAT", "pretty")]);
+        let overrides = Overrides { bind: Some("127.0.0.1:9100".parse().unwrap()), ..Overrides::default() };
+        let config = Config::load(Some(&file), &env, &overrides).unwrap();
+        assert_eq!(config.bind.port(), 9100);
+        assert_eq!(config.data_dir, PathBuf::from("/from/env"));
+        assert_eq!(config.log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn admin_token_prefers_otonix_variable_over_session_secret() {
+        let env =
+            env_of(&[("SESSION_SECRET", "session-secret-value"), ("OTONIX_ADMIN_TOKEN", "otonix-admin-token-value")]);
+        let config = Config::load(None, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.auth.admin_token.unwrap().expose(), "otonix-admin-token-value");
+        let env = env_of(&[("SESSION_SECRET", "session-secret-value")]);
+        let config = Config::load(None, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.auth.admin_token.unwrap().expose(), "session-secret-value");
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let env = env_of(&[("OTONIX_BIND", "not-an-address")]);
+        let error = Config::load(None, &env, &Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("OTONIX_BIND"), "{error}");
+    }
+
+    #[test]
+    fn printing_redacts_secrets() {
+        let env = env_of(&[
+            ("OTONIX_ADMIN_TOKEN", "super-secret-admin-token"),
+            ("OTONIX_DATABASE_URL", "postgres://u:pw@localhost/db"),
+        ]);
+        let config = Config::load(None, &env, &Overrides::default()).unwrap();
+        let printed = config.to_redacted_toml();
+        assert!(!printed.contains("super-secret"));
+        assert!(!printed.contains("pw@"));
+        assert!(printed.contains("<redacted>"));
+    }
+}

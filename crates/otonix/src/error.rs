@@ -1,0 +1,187 @@
+//! The one error envelope of the API (SPEC §2.2): `{ "error", "message", "details"? }`.
+//!
+//! Every error a client can see is an [`ApiError`] with a stable snake_case code. Internal
+//! failures are logged once here, with their cause chain, inside the request's span (which
+//! carries the request id), and answered with a generic message.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Result type of handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Per-field validation problems: field name → reason.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON (or not the expected JSON shape at all).
+    #[error("{0}")]
+    InvalidJson(String),
+    /// 400: some fields are wrong.
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    /// 401: no credential, or an unknown one.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// 401: the API key was revoked.
+    #[error("this API key has been revoked")]
+    KeyRevoked,
+    /// 403: a valid credential that may not touch this resource.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// 404.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 405.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: a unique value is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// 409: the agent is terminated.
+    #[error("agent is terminated")]
+    AgentTerminated,
+    /// 413.
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// 503: a dependency (the database) is not available.
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// 500: never shown in detail; the cause is logged.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code.
+    #[schema(example = "validation_failed")]
+    pub error: &'static str,
+    /// Human-readable sentence.
+    pub message: String,
+    /// Extra information; for validation errors `{ "field": "reason" }`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// One validation error on one field.
+    pub fn field(field: &str, reason: impl Into<String>) -> Self {
+        Self::Validation(FieldErrors::from([(field.to_owned(), reason.into())]))
+    }
+
+    /// Wraps an unexpected failure.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) | Self::KeyRevoked => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) | Self::AgentTerminated => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidJson(_) => "invalid_json",
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::KeyRevoked => "key_revoked",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::AgentTerminated => "agent_terminated",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let details = match self {
+            Self::Validation(fields) => serde_json::to_value(fields).ok(),
+            _ => None,
+        };
+        let message = match self {
+            Self::Validation(fields) => {
+                let list: Vec<String> = fields.iter().map(|(f, r)| format!("{f} {r}")).collect();
+                format!("validation failed: {}", list.join("; "))
+            }
+            other => other.to_string(),
+        };
+        ErrorBody { error: self.code(), message, details }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        if error.is_unavailable() {
+            Self::Unavailable("the database is not available")
+        } else {
+            Self::Internal(error.into())
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        crate::store::StoreError::from(error).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error.cause_chain = %format!("{cause:#}"), "request failed");
+        }
+        if let Self::Unavailable(reason) = &self {
+            tracing::warn!(reason, "dependency unavailable");
+        }
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_fields() {
+        let body = ApiError::field("name", "is required").body();
+        assert_eq!(body.error, "validation_failed");
+        assert_eq!(body.details.unwrap()["name"], "is required");
+        assert!(body.message.contains("name is required"));
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let error = ApiError::internal(anyhow::anyhow!("disk on fire at /secret/path"));
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.body().message.contains("secret"));
+    }
+}

@@ -1,0 +1,138 @@
+//! Otonix: a self-hostable control plane for autonomous AI agents.
+//!
+//! [`Application::build`] turns a [`Config`] into a bound, migrated server; `main.rs` only parses
+//! the command line. The layers: [`api`] (HTTP) → [`auth`] / [`store`] → the database.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod money;
+pub mod sanitize;
+pub mod state;
+pub mod store;
+pub mod survival;
+pub mod telemetry;
+pub mod wire;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use config::Config;
+
+use auth::admin;
+use auth::cache::KeyCache;
+use state::{AppState, Shared};
+use store::Store;
+use store::hot::HotWriter;
+use survival::TierRules;
+
+/// A built server: listening, migrated, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Store,
+    writers: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Builds the server on the system clock.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the server with an injected clock (tests move it).
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let store = Store::connect(&config.database, &config.data_dir).await.context("connecting to the database")?;
+        store.migrate().await.context("applying database migrations")?;
+        let (admin_token, token_file) = admin::load_or_generate(config.auth.admin_token.as_ref(), &config.data_dir)
+            .context("loading the admin token")?;
+        if let Some(path) = token_file {
+            tracing::info!(path = %path.display(), "admin token is in this file");
+        }
+        let writers = match store.backend() {
+            store::Backend::Sqlite => 1,
+            store::Backend::Postgres => config.batching.postgres_writers,
+        };
+        let (hot, writer_handles) = HotWriter::spawn(store.clone(), clock.clone(), writers, config.batching.max_batch);
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        let state = AppState::new(Shared {
+            tiers: TierRules::from_config(&config.tiers),
+            key_cache: KeyCache::new(Duration::from_secs(config.auth.key_cache_seconds)),
+            admin_token,
+            hot,
+            clock,
+            store: store.clone(),
+            config,
+        });
+        tracing::info!(
+            address = %listener.local_addr()?,
+            database = store.backend().name(),
+            startup_ms = started.elapsed().as_millis() as u64,
+            "otonix is ready"
+        );
+        Ok(Self { router: api::router(state), listener, store, writers: writer_handles })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes in-flight requests and flushes writes.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        // The router (and with it every queue sender) is gone: the writers drain and stop.
+        for writer in self.writers {
+            let _ = writer.await;
+        }
+        self.store.close().await;
+        tracing::info!("otonix stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

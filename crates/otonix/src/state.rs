@@ -1,0 +1,54 @@
+//! The state every handler shares: configuration, database, hot-path writer, clock, credentials.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::auth::admin::AdminToken;
+use crate::auth::cache::KeyCache;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::store::Store;
+use crate::store::hot::HotWriter;
+use crate::survival::TierRules;
+
+/// Cheap-to-clone handle on the shared state.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What the handle points at.
+pub struct Shared {
+    /// The loaded configuration.
+    pub config: Config,
+    /// The database.
+    pub store: Store,
+    /// Group-commit writer for heartbeats and actions.
+    pub hot: HotWriter,
+    /// The clock.
+    pub clock: SharedClock,
+    /// The admin token.
+    pub admin_token: AdminToken,
+    /// Looked-up API keys.
+    pub key_cache: KeyCache,
+    /// Survival tier thresholds.
+    pub tiers: TierRules,
+}
+
+impl AppState {
+    /// Wraps the shared parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// The current time from the injected clock.
+    pub fn now(&self) -> crate::clock::Millis {
+        self.clock.now_ms()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

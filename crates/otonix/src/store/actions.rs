@@ -1,0 +1,172 @@
+//! Agent actions: the audit log of what every agent did. API writes arrive in batches through
+//! [`super::hot`]; the server's own actions (tier changes, automation) through [`insert_system`].
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::events::{self, NewEvent};
+use super::{Cursor, Page, Sql, StoreResult, get_bool, new_id};
+use crate::clock::Millis;
+use crate::wire;
+
+/// An action object (SPEC §4.2).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    /// Insertion order (the pagination key).
+    #[serde(skip)]
+    pub seq: i64,
+    /// Action id.
+    pub id: String,
+    /// The agent that acted.
+    pub agent_id: String,
+    /// What it did.
+    pub action: String,
+    /// Free-text category (`system`, `infra`, `trade`, …).
+    pub category: String,
+    /// Details.
+    pub details: Option<String>,
+    /// `completed`, `failed` or `pending`.
+    pub status: String,
+    /// Whether the agent acted on its own.
+    pub autonomous: bool,
+    /// When it was logged.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+}
+
+/// Columns read for an [`Action`].
+pub const ACTION_COLUMNS: &str = "seq, id, agent_id, action, category, details, status, autonomous, created_at";
+
+/// Reads an action row.
+pub fn from_row(row: &AnyRow) -> Result<Action, sqlx::Error> {
+    Ok(Action {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        agent_id: row.try_get("agent_id")?,
+        action: row.try_get("action")?,
+        category: row.try_get("category")?,
+        details: row.try_get("details")?,
+        status: row.try_get("status")?,
+        autonomous: get_bool(row, "autonomous")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// An action to record.
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    /// The agent.
+    pub agent_id: String,
+    /// What happened.
+    pub action: String,
+    /// Category.
+    pub category: String,
+    /// Details.
+    pub details: Option<String>,
+    /// Status.
+    pub status: String,
+    /// Autonomous flag.
+    pub autonomous: bool,
+}
+
+/// Records an action written by the server itself (tier change, automation decision) for an
+/// agent owned by `owner_key_id`, with its counter and event, in the caller's transaction.
+pub async fn insert_system(
+    conn: &mut AnyConnection,
+    owner_key_id: &str,
+    action: &NewAction,
+    now: Millis,
+) -> StoreResult<Action> {
+    let id = new_id();
+    let mut sql = Sql::new(
+        "INSERT INTO agent_actions (id, agent_id, api_key_id, action, category, details, status, autonomous, created_at) VALUES (",
+    );
+    sql.bind(id.clone()).push(", ").bind(action.agent_id.clone()).push(", ").bind(owner_key_id.to_owned());
+    sql.push(", ").bind(action.action.clone()).push(", ").bind(action.category.clone());
+    sql.push(", ").bind(action.details.clone()).push(", ").bind(action.status.clone());
+    sql.push(", ").bind(action.autonomous).push(", ").bind(now).push(") RETURNING seq");
+    let row = sql
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| super::StoreError::Corrupt("insert returned nothing".into()))?;
+    let seq: i64 = row.try_get("seq")?;
+    let mut sql = Sql::new("UPDATE agents SET total_actions = total_actions + 1, updated_at = ");
+    sql.bind(now).push(" WHERE id = ").bind(action.agent_id.clone());
+    sql.execute(&mut *conn).await?;
+    let stored = Action {
+        seq,
+        id,
+        agent_id: action.agent_id.clone(),
+        action: action.action.clone(),
+        category: action.category.clone(),
+        details: action.details.clone(),
+        status: action.status.clone(),
+        autonomous: action.autonomous,
+        created_at: now,
+    };
+    let event =
+        NewEvent::new("action.logged", &stored.id, &stored).owned_by(Some(owner_key_id)).for_agent(&stored.agent_id);
+    events::append(conn, &[event], now).await?;
+    Ok(stored)
+}
+
+/// Filters of the action lists.
+#[derive(Debug, Default, Clone)]
+pub struct ActionFilter {
+    /// Only this agent's actions.
+    pub agent_id: Option<String>,
+    /// Only actions of agents owned by this key.
+    pub owner_key_id: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Logged at or after.
+    pub since: Option<Millis>,
+    /// Logged at or before.
+    pub until: Option<Millis>,
+}
+
+/// A page of actions, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &ActionFilter,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> StoreResult<Page<Action>> {
+    let mut sql = Sql::new(&format!("SELECT {ACTION_COLUMNS} FROM agent_actions WHERE 1 = 1"));
+    if let Some(agent_id) = &filter.agent_id {
+        sql.push(" AND agent_id = ").bind(agent_id.clone());
+    }
+    if let Some(key_id) = &filter.owner_key_id {
+        sql.push(" AND api_key_id = ").bind(key_id.clone());
+    }
+    if let Some(category) = &filter.category {
+        sql.push(" AND category = ").bind(category.clone());
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" AND status = ").bind(status.clone());
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND created_at >= ").bind(since);
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND created_at <= ").bind(until);
+    }
+    sql.page(cursor, limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let actions = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(actions, limit, |a| a.seq))
+}
+
+/// Counts the stored actions of an agent (for consistency checks).
+pub async fn count_for_agent(conn: &mut AnyConnection, agent_id: &str) -> StoreResult<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM agent_actions WHERE agent_id = ");
+    sql.bind(agent_id.to_owned());
+    let row = sql.fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| r.try_get::<i64, _>("n")).transpose()?.unwrap_or(0))
+}

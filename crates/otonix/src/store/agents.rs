@@ -1,0 +1,269 @@
+//! Agents: registration, reads and lists. Heartbeats and action counters are written by the
+//! hot-path batcher ([`super::hot`]), credit changes by [`credits`](super::agents::apply_credits).
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool};
+use crate::clock::Millis;
+use crate::survival::Health;
+use crate::wire;
+
+/// The agent object (SPEC §4.2), full view.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    /// Insertion order (the pagination key).
+    #[serde(skip)]
+    pub seq: i64,
+    /// Agent id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `active`, `inactive` or `terminated` (a `down` agent reads `inactive`).
+    pub status: String,
+    /// Heartbeat health at the time of reading.
+    pub health: Health,
+    /// `full`, `conservation`, `critical` or `terminated`.
+    pub survival_tier: String,
+    /// Credit balance in USDC.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub credits: i64,
+    /// EVM address of the agent's wallet (EIP-55).
+    pub wallet_address: String,
+    /// The agent's genesis prompt; omitted from sanitized views.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub genesis_prompt: Option<Option<String>>,
+    /// Model name.
+    pub model: String,
+    /// Expected seconds between heartbeats.
+    pub heartbeat_interval: i64,
+    /// Time of the last heartbeat.
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_heartbeat: Option<Millis>,
+    /// When the next heartbeat is due.
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_expected: Option<Millis>,
+    /// Public IP of the agent's server.
+    pub vps_ip: Option<String>,
+    /// The key that registered the agent.
+    pub api_key_id: String,
+    /// Number of actions logged.
+    pub total_actions: i64,
+    /// Same as `totalActions` (both names are used by existing clients).
+    pub actions_count: i64,
+    /// Number of child agents.
+    pub children_count: i64,
+    /// Parent agent, for children.
+    pub parent_id: Option<String>,
+    /// The agent's last self-report from a heartbeat body; omitted from sanitized views.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_report: Option<serde_json::Value>,
+    /// Registration time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    /// Last change.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Millis,
+    /// Whether the agent ever held the critical threshold.
+    #[serde(skip)]
+    pub funded: bool,
+}
+
+/// Columns read for an [`Agent`].
+pub const AGENT_COLUMNS: &str = "seq, id, name, status, survival_tier, credits, funded, wallet_address, \
+    genesis_prompt, model, heartbeat_interval, last_heartbeat_at, next_expected_at, vps_ip, \
+    api_key_id, total_actions, children_count, parent_id, reported_status, reported_metrics, \
+    created_at, updated_at";
+
+/// Reads an agent row as seen at `now` (health and the status it implies are derived).
+pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
+    let last_heartbeat: Option<Millis> = row.try_get("last_heartbeat_at")?;
+    let interval: i64 = row.try_get("heartbeat_interval")?;
+    let health = Health::at(last_heartbeat, interval, now);
+    let mut status: String = row.try_get("status")?;
+    if status == "active" && health == Health::Down {
+        status = "inactive".to_owned();
+    }
+    let total_actions: i64 = row.try_get("total_actions")?;
+    let reported_status: Option<String> = row.try_get("reported_status")?;
+    let reported_metrics: Option<String> = row.try_get("reported_metrics")?;
+    let last_report = (reported_status.is_some() || reported_metrics.is_some()).then(|| {
+        serde_json::json!({
+            "status": reported_status,
+            "metrics": reported_metrics.and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok()),
+        })
+    });
+    Ok(Agent {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        status,
+        health,
+        survival_tier: row.try_get("survival_tier")?,
+        credits: row.try_get("credits")?,
+        wallet_address: row.try_get("wallet_address")?,
+        genesis_prompt: Some(row.try_get("genesis_prompt")?),
+        model: row.try_get("model")?,
+        heartbeat_interval: interval,
+        last_heartbeat,
+        next_expected: row.try_get("next_expected_at")?,
+        vps_ip: row.try_get("vps_ip")?,
+        api_key_id: row.try_get("api_key_id")?,
+        total_actions,
+        actions_count: total_actions,
+        children_count: row.try_get("children_count")?,
+        parent_id: row.try_get("parent_id")?,
+        last_report,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        funded: get_bool(row, "funded")?,
+    })
+}
+
+/// An agent to register.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    /// Agent id.
+    pub id: String,
+    /// Owning key.
+    pub api_key_id: String,
+    /// Name.
+    pub name: String,
+    /// Initial tier.
+    pub survival_tier: &'static str,
+    /// Wallet address (EIP-55).
+    pub wallet_address: String,
+    /// Genesis prompt.
+    pub genesis_prompt: Option<String>,
+    /// Model.
+    pub model: String,
+    /// Heartbeat interval in seconds.
+    pub heartbeat_interval: i64,
+    /// Server IP.
+    pub vps_ip: Option<String>,
+}
+
+/// Inserts a new agent (status `active`, no credits).
+pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> StoreResult<Agent> {
+    let mut sql = Sql::new(
+        "INSERT INTO agents (id, api_key_id, name, status, survival_tier, credits, funded, wallet_address, \
+         genesis_prompt, model, heartbeat_interval, vps_ip, created_at, updated_at) VALUES (",
+    );
+    sql.bind(agent.id.clone()).push(", ").bind(agent.api_key_id.clone()).push(", ").bind(agent.name.clone());
+    sql.push(", 'active', ")
+        .bind(agent.survival_tier.to_owned())
+        .push(", 0, FALSE, ")
+        .bind(agent.wallet_address.clone());
+    sql.push(", ").bind(agent.genesis_prompt.clone()).push(", ").bind(agent.model.clone());
+    sql.push(", ").bind(agent.heartbeat_interval).push(", ").bind(agent.vps_ip.clone());
+    sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {AGENT_COLUMNS}"));
+    let row =
+        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    Ok(from_row(&row, now)?)
+}
+
+/// One agent by id.
+pub async fn get(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<Agent>> {
+    let mut sql = Sql::new(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = "));
+    sql.bind(id.to_owned());
+    Ok(sql.fetch_optional(&mut *conn).await?.map(|r| from_row(&r, now)).transpose()?)
+}
+
+/// Who owns an agent and whether it is terminated: what access checks need.
+#[derive(Debug, Clone)]
+pub struct AgentAccess {
+    /// Owning key.
+    pub api_key_id: String,
+    /// Stored status.
+    pub status: String,
+    /// Wallet address.
+    pub wallet_address: String,
+}
+
+/// Reads the owner and status of an agent.
+pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<AgentAccess>> {
+    let mut sql = Sql::new("SELECT api_key_id, status, wallet_address FROM agents WHERE id = ");
+    sql.bind(id.to_owned());
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    Ok(Some(AgentAccess {
+        api_key_id: row.try_get("api_key_id")?,
+        status: row.try_get("status")?,
+        wallet_address: row.try_get("wallet_address")?,
+    }))
+}
+
+/// Filters of `GET /api/agents`.
+#[derive(Debug, Default, Clone)]
+pub struct AgentFilter {
+    /// Effective status.
+    pub status: Option<String>,
+    /// Health at the time of the request.
+    pub health: Option<Health>,
+    /// Survival tier.
+    pub survival_tier: Option<String>,
+}
+
+/// A page of agents, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &AgentFilter,
+    cursor: Option<Cursor>,
+    limit: usize,
+    now: Millis,
+) -> StoreResult<Page<Agent>> {
+    let mut sql = Sql::new(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE 1 = 1"));
+    // "down": no heartbeat for three intervals; "late": more than two (nextExpected + one).
+    let down = |sql: &mut Sql| {
+        sql.push("(last_heartbeat_at + 3000 * heartbeat_interval < ").bind(now).push(")");
+    };
+    match filter.health {
+        Some(Health::Pending) => {
+            sql.push(" AND last_heartbeat_at IS NULL");
+        }
+        Some(Health::Up) => {
+            sql.push(" AND last_heartbeat_at + 2000 * heartbeat_interval >= ").bind(now);
+        }
+        Some(Health::Late) => {
+            sql.push(" AND last_heartbeat_at + 2000 * heartbeat_interval < ").bind(now);
+            sql.push(" AND last_heartbeat_at + 3000 * heartbeat_interval >= ").bind(now);
+        }
+        Some(Health::Down) => {
+            sql.push(" AND ");
+            down(&mut sql);
+        }
+        None => {}
+    }
+    match filter.status.as_deref() {
+        Some("active") => {
+            sql.push(" AND status = 'active' AND (last_heartbeat_at IS NULL OR ");
+            sql.push("last_heartbeat_at + 3000 * heartbeat_interval >= ").bind(now).push(")");
+        }
+        Some("inactive") => {
+            sql.push(" AND (status = 'inactive' OR (status = 'active' AND ");
+            down(&mut sql);
+            sql.push("))");
+        }
+        Some(other) => {
+            sql.push(" AND status = ").bind(other.to_owned());
+        }
+        None => {}
+    }
+    if let Some(tier) = &filter.survival_tier {
+        sql.push(" AND survival_tier = ").bind(tier.clone());
+    }
+    sql.page(cursor, limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let agents = rows.iter().map(|r| from_row(r, now)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(agents, limit, |a| a.seq))
+}

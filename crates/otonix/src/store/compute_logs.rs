@@ -1,0 +1,188 @@
+//! Compute logs: one record per inference call an agent reports (SPEC §4.5).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::{Cursor, Page, Sql, StoreError, StoreResult};
+use crate::clock::Millis;
+use crate::wire;
+
+/// The compute log object.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeLog {
+    /// Insertion order (the pagination key).
+    #[serde(skip)]
+    pub seq: i64,
+    /// Log id.
+    pub id: String,
+    /// The agent that made the call.
+    pub agent_id: String,
+    /// Inference provider (`anthropic`, …).
+    pub provider: Option<String>,
+    /// Model.
+    pub model: String,
+    /// Input tokens.
+    pub input_tokens: i64,
+    /// Output tokens.
+    pub output_tokens: i64,
+    /// Cost in USD.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub cost_usd: i64,
+    /// Latency in milliseconds.
+    pub latency_ms: Option<i64>,
+    /// Kind of task.
+    pub task_type: Option<String>,
+    /// `auto` or `manual`.
+    pub routed_by: Option<String>,
+    /// Owning key.
+    pub api_key_id: String,
+    /// When it was logged.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+}
+
+const COLUMNS: &str = "seq, id, agent_id, provider, model, input_tokens, output_tokens, cost, latency_ms, task_type, \
+    routed_by, api_key_id, created_at";
+
+fn from_row(row: &AnyRow) -> Result<ComputeLog, sqlx::Error> {
+    Ok(ComputeLog {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        agent_id: row.try_get("agent_id")?,
+        provider: row.try_get("provider")?,
+        model: row.try_get("model")?,
+        input_tokens: row.try_get("input_tokens")?,
+        output_tokens: row.try_get("output_tokens")?,
+        cost_usd: row.try_get("cost")?,
+        latency_ms: row.try_get("latency_ms")?,
+        task_type: row.try_get("task_type")?,
+        routed_by: row.try_get("routed_by")?,
+        api_key_id: row.try_get("api_key_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Inserts a compute log.
+pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> StoreResult<ComputeLog> {
+    let mut sql = Sql::new(
+        "INSERT INTO compute_logs (id, api_key_id, agent_id, provider, model, input_tokens, output_tokens, cost, \
+         latency_ms, task_type, routed_by, created_at) VALUES (",
+    );
+    sql.bind(log.id.clone()).push(", ").bind(log.api_key_id.clone()).push(", ").bind(log.agent_id.clone());
+    sql.push(", ").bind(log.provider.clone()).push(", ").bind(log.model.clone()).push(", ").bind(log.input_tokens);
+    sql.push(", ").bind(log.output_tokens).push(", ").bind(log.cost_usd).push(", ").bind(log.latency_ms);
+    sql.push(", ").bind(log.task_type.clone()).push(", ").bind(log.routed_by.clone()).push(", ").bind(now);
+    sql.push(&format!(") RETURNING {COLUMNS}"));
+    let row =
+        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    Ok(from_row(&row)?)
+}
+
+/// Filters of `GET /api/compute-logs`.
+#[derive(Debug, Default, Clone)]
+pub struct ComputeLogFilter {
+    /// Only logs of agents owned by this key (`None`: all, for the admin).
+    pub owner_key_id: Option<String>,
+    /// Only this agent.
+    pub agent_id: Option<String>,
+    /// Only this model.
+    pub model: Option<String>,
+    /// Logged at or after.
+    pub since: Option<Millis>,
+    /// Logged at or before.
+    pub until: Option<Millis>,
+}
+
+fn filtered(select: &str, filter: &ComputeLogFilter) -> Sql {
+    let mut sql = Sql::new(&format!("SELECT {select} FROM compute_logs WHERE 1 = 1"));
+    if let Some(key_id) = &filter.owner_key_id {
+        sql.push(" AND api_key_id = ").bind(key_id.clone());
+    }
+    if let Some(agent_id) = &filter.agent_id {
+        sql.push(" AND agent_id = ").bind(agent_id.clone());
+    }
+    if let Some(model) = &filter.model {
+        sql.push(" AND model = ").bind(model.clone());
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND created_at >= ").bind(since);
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND created_at <= ").bind(until);
+    }
+    sql
+}
+
+/// A page of compute logs, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &ComputeLogFilter,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> StoreResult<Page<ComputeLog>> {
+    let mut sql = filtered(COLUMNS, filter);
+    sql.page(cursor, limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, limit, |l| l.seq))
+}
+
+/// Per-model totals.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelUsage {
+    /// Number of calls.
+    pub calls: i64,
+    /// Total cost in USD.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub cost_usd: i64,
+    /// Total input tokens.
+    pub input_tokens: i64,
+    /// Total output tokens.
+    pub output_tokens: i64,
+}
+
+/// Totals over a filtered range (`?summary=true`).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeSummary {
+    /// Total cost in USD.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub total_cost_usd: i64,
+    /// Total calls.
+    pub calls: i64,
+    /// Totals per model.
+    pub by_model: BTreeMap<String, ModelUsage>,
+}
+
+/// Sums the filtered logs per model.
+pub async fn summary(conn: &mut AnyConnection, filter: &ComputeLogFilter) -> StoreResult<ComputeSummary> {
+    let mut sql = filtered(
+        "model, COUNT(*) AS calls, CAST(SUM(cost) AS BIGINT) AS cost, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens, \
+         CAST(SUM(output_tokens) AS BIGINT) AS output_tokens",
+        filter,
+    );
+    sql.push(" GROUP BY model");
+    let mut summary = ComputeSummary::default();
+    for row in sql.fetch_all(&mut *conn).await? {
+        let usage = ModelUsage {
+            calls: row.try_get("calls")?,
+            cost_usd: row.try_get("cost")?,
+            input_tokens: row.try_get("input_tokens")?,
+            output_tokens: row.try_get("output_tokens")?,
+        };
+        summary.calls += usage.calls;
+        summary.total_cost_usd += usage.cost_usd;
+        summary.by_model.insert(row.try_get("model")?, usage);
+    }
+    Ok(summary)
+}

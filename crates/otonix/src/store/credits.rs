@@ -1,0 +1,108 @@
+//! Credit changes and the survival tier they imply (SPEC §7.2), applied atomically in the
+//! caller's transaction: balance, tier, the `system` action of a tier change and its events.
+
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use super::actions::{self, NewAction};
+use super::events::{self, NewEvent};
+use super::{Sql, StoreError, StoreResult, get_bool};
+use crate::clock::Millis;
+use crate::money;
+use crate::survival::{Tier, TierRules};
+
+/// What a credit change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditOutcome {
+    /// Balance after the change, micro-units.
+    pub credits: i64,
+    /// Tier before.
+    pub tier_before: Tier,
+    /// Tier after.
+    pub tier_after: Tier,
+}
+
+/// Adds `delta` micro-units (negative for a debit) to an agent's credits, re-derives its tier
+/// and records a tier change. `None` when the agent does not exist.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    rules: &TierRules,
+    agent_id: &str,
+    delta: i64,
+    now: Millis,
+) -> StoreResult<Option<CreditOutcome>> {
+    // One atomic statement: concurrent changes (even through other replicas) serialize on the row.
+    let mut sql = Sql::new("UPDATE agents SET credits = credits + ");
+    sql.bind(delta).push(", funded = CASE WHEN credits + ").bind(delta).push(" >= ");
+    sql.bind(rules.funded_threshold()).push(" THEN TRUE ELSE funded END, updated_at = ").bind(now);
+    sql.push(" WHERE id = ").bind(agent_id.to_owned());
+    sql.push(" RETURNING credits, funded, survival_tier, status, api_key_id");
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let credits: i64 = row.try_get("credits")?;
+    let funded = get_bool(&row, "funded")?;
+    let stored_tier: String = row.try_get("survival_tier")?;
+    let status: String = row.try_get("status")?;
+    let owner: String = row.try_get("api_key_id")?;
+    let tier_before = Tier::parse(&stored_tier).ok_or_else(|| StoreError::Corrupt(format!("tier {stored_tier}")))?;
+    // Termination is final: the books keep moving, the tier does not.
+    let tier_after = if status == "terminated" { tier_before } else { rules.tier(credits, funded) };
+    let payload =
+        json!({ "agentId": agent_id, "delta": money::micros_to_f64(delta), "credits": money::micros_to_f64(credits) });
+    let event = NewEvent::new("agent.credits_changed", agent_id, &payload).owned_by(Some(&owner)).for_agent(agent_id);
+    events::append(conn, &[event], now).await?;
+    if tier_after != tier_before {
+        record_tier_change(conn, agent_id, &owner, tier_before, tier_after, credits, now).await?;
+    }
+    Ok(Some(CreditOutcome { credits, tier_before, tier_after }))
+}
+
+async fn record_tier_change(
+    conn: &mut AnyConnection,
+    agent_id: &str,
+    owner: &str,
+    from: Tier,
+    to: Tier,
+    credits: i64,
+    now: Millis,
+) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE agents SET survival_tier = ");
+    sql.bind(to.as_str().to_owned());
+    if to == Tier::Terminated {
+        sql.push(", status = 'terminated'");
+    }
+    sql.push(" WHERE id = ").bind(agent_id.to_owned());
+    sql.execute(&mut *conn).await?;
+    let mut events = vec![
+        NewEvent::new(
+            "agent.tier_changed",
+            agent_id,
+            &json!({ "agentId": agent_id, "from": from, "to": to, "credits": money::micros_to_f64(credits) }),
+        )
+        .owned_by(Some(owner))
+        .for_agent(agent_id),
+    ];
+    if to == Tier::Terminated {
+        // A terminated agent renews nothing (SPEC §7.2).
+        let mut sql = Sql::new("UPDATE domains SET auto_renew = FALSE, updated_at = ");
+        sql.bind(now).push(" WHERE auto_renew = TRUE AND agent_id = ").bind(agent_id.to_owned());
+        let domains = sql.execute(&mut *conn).await?.rows_affected();
+        events.push(
+            NewEvent::new("agent.terminated", agent_id, &json!({ "agentId": agent_id, "autoRenewDisabled": domains }))
+                .owned_by(Some(owner))
+                .for_agent(agent_id),
+        );
+    }
+    events::append(conn, &events, now).await?;
+    let action = NewAction {
+        agent_id: agent_id.to_owned(),
+        action: format!("tier {} → {}", from.as_str(), to.as_str()),
+        category: "system".to_owned(),
+        details: Some(format!("credits {}", money::micros_to_decimal(credits))),
+        status: "completed".to_owned(),
+        autonomous: true,
+    };
+    actions::insert_system(conn, owner, &action, now).await?;
+    Ok(())
+}

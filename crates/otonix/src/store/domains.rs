@@ -1,0 +1,202 @@
+//! Domains: local records of the domains agents own (SPEC §4.4). Names are unique, enforced
+//! by the database.
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool};
+use crate::clock::Millis;
+use crate::wire;
+
+/// A DNS record kept on a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsRecord {
+    /// Record id.
+    pub id: String,
+    /// `A`, `AAAA`, `CNAME`, `MX`, `TXT`, `NS`, `SRV` or `CAA`.
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// Name relative to the domain (`@` for the apex).
+    pub name: String,
+    /// Value.
+    pub value: String,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// Priority (MX, SRV).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub priority: Option<i64>,
+}
+
+/// The domain object.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Domain {
+    /// Insertion order (the pagination key).
+    #[serde(skip)]
+    pub seq: i64,
+    /// Domain id.
+    pub id: String,
+    /// Lowercase fully qualified name, unique.
+    pub name: String,
+    /// `pending`, `active`, `expired` or `failed`.
+    pub status: String,
+    /// Registration time.
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub registered_at: Option<Millis>,
+    /// Expiry time.
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Millis>,
+    /// Whether the automation renews it.
+    pub auto_renew: bool,
+    /// DNS records (empty in sanitized views).
+    pub dns_records: Vec<DnsRecord>,
+    /// Sandbox it points at.
+    pub sandbox_id: Option<String>,
+    /// Agent that owns it (and pays its renewals).
+    pub agent_id: Option<String>,
+    /// `vercel` or `manual`.
+    pub registrar: String,
+    /// Owning key.
+    pub api_key_id: String,
+    /// Creation time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    /// Last change.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Millis,
+}
+
+const COLUMNS: &str = "seq, id, name, status, registered_at, expires_at, auto_renew, dns_records, sandbox_id, \
+    agent_id, registrar, api_key_id, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Domain, sqlx::Error> {
+    let records: String = row.try_get("dns_records")?;
+    Ok(Domain {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        status: row.try_get("status")?,
+        registered_at: row.try_get("registered_at")?,
+        expires_at: row.try_get("expires_at")?,
+        auto_renew: get_bool(row, "auto_renew")?,
+        dns_records: serde_json::from_str(&records).unwrap_or_default(),
+        sandbox_id: row.try_get("sandbox_id")?,
+        agent_id: row.try_get("agent_id")?,
+        registrar: row.try_get("registrar")?,
+        api_key_id: row.try_get("api_key_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn records_json(records: &[DnsRecord]) -> String {
+    serde_json::to_string(records).unwrap_or_else(|_| "[]".into())
+}
+
+/// Inserts a domain record. A taken name is a unique violation ([`StoreError::is_unique_violation`]).
+pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> StoreResult<Domain> {
+    let d = domain;
+    let mut sql = Sql::new(
+        "INSERT INTO domains (id, api_key_id, name, status, registered_at, expires_at, auto_renew, dns_records, \
+         sandbox_id, agent_id, registrar, created_at, updated_at) VALUES (",
+    );
+    sql.bind(d.id.clone()).push(", ").bind(d.api_key_id.clone()).push(", ").bind(d.name.clone());
+    sql.push(", ").bind(d.status.clone()).push(", ").bind(d.registered_at).push(", ").bind(d.expires_at);
+    sql.push(", ").bind(d.auto_renew).push(", ").bind(records_json(&d.dns_records));
+    sql.push(", ").bind(d.sandbox_id.clone()).push(", ").bind(d.agent_id.clone()).push(", ").bind(d.registrar.clone());
+    sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    let row =
+        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    Ok(from_row(&row)?)
+}
+
+/// One domain by id.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Domain>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE id = "));
+    sql.bind(id.to_owned());
+    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+}
+
+/// A partial update: `None` leaves a field alone; `Some(None)` clears a nullable one.
+#[derive(Debug, Default, Clone)]
+pub struct DomainPatch {
+    /// New status.
+    pub status: Option<String>,
+    /// New expiry.
+    pub expires_at: Option<Option<Millis>>,
+    /// New auto-renew flag.
+    pub auto_renew: Option<bool>,
+    /// New DNS records.
+    pub dns_records: Option<Vec<DnsRecord>>,
+    /// New sandbox link.
+    pub sandbox_id: Option<Option<String>>,
+    /// New agent link.
+    pub agent_id: Option<Option<String>>,
+}
+
+/// Applies a patch and returns the updated domain.
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: &str,
+    patch: &DomainPatch,
+    now: Millis,
+) -> StoreResult<Option<Domain>> {
+    let mut sql = Sql::new("UPDATE domains SET updated_at = ");
+    sql.bind(now);
+    if let Some(status) = &patch.status {
+        sql.push(", status = ").bind(status.clone());
+    }
+    if let Some(expires_at) = patch.expires_at {
+        sql.push(", expires_at = ").bind(expires_at);
+    }
+    if let Some(auto_renew) = patch.auto_renew {
+        sql.push(", auto_renew = ").bind(auto_renew);
+    }
+    if let Some(records) = &patch.dns_records {
+        sql.push(", dns_records = ").bind(records_json(records));
+    }
+    if let Some(sandbox_id) = &patch.sandbox_id {
+        sql.push(", sandbox_id = ").bind(sandbox_id.clone());
+    }
+    if let Some(agent_id) = &patch.agent_id {
+        sql.push(", agent_id = ").bind(agent_id.clone());
+    }
+    sql.push(" WHERE id = ").bind(id.to_owned()).push(&format!(" RETURNING {COLUMNS}"));
+    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+}
+
+/// Filters of `GET /api/domains`.
+#[derive(Debug, Default, Clone)]
+pub struct DomainFilter {
+    /// Only domains of this agent.
+    pub agent_id: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+}
+
+/// A page of domains, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &DomainFilter,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> StoreResult<Page<Domain>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE 1 = 1"));
+    if let Some(agent_id) = &filter.agent_id {
+        sql.push(" AND agent_id = ").bind(agent_id.clone());
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" AND status = ").bind(status.clone());
+    }
+    sql.page(cursor, limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, limit, |d| d.seq))
+}

@@ -1,0 +1,120 @@
+//! The append-only event log: one row per state change, written in the same transaction as the
+//! change it describes. Later the SSE stream reads it.
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use super::{Sql, StoreResult};
+use crate::clock::Millis;
+
+/// A state change to record.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Dotted type, e.g. `agent.registered`.
+    pub kind: &'static str,
+    /// The API key owning the record the event is about (`None`: system-wide).
+    pub owner_key_id: Option<String>,
+    /// The agent concerned, if any.
+    pub agent_id: Option<String>,
+    /// The record the event is about (agent, action, key, …).
+    pub subject_id: String,
+    /// The event's JSON payload.
+    pub payload: serde_json::Value,
+}
+
+impl NewEvent {
+    /// An event with a serializable payload.
+    pub fn new(kind: &'static str, subject_id: &str, payload: &impl Serialize) -> Self {
+        Self {
+            kind,
+            owner_key_id: None,
+            agent_id: None,
+            subject_id: subject_id.to_owned(),
+            payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// Sets the owning key.
+    pub fn owned_by(mut self, key_id: Option<&str>) -> Self {
+        self.owner_key_id = key_id.map(str::to_owned);
+        self
+    }
+
+    /// Sets the agent concerned.
+    pub fn for_agent(mut self, agent_id: &str) -> Self {
+        self.agent_id = Some(agent_id.to_owned());
+        self
+    }
+}
+
+/// Appends events in one statement.
+pub async fn append(conn: &mut AnyConnection, events: &[NewEvent], now: Millis) -> StoreResult<()> {
+    for chunk in events.chunks(100) {
+        let mut sql =
+            Sql::new("INSERT INTO events (type, api_key_id, agent_id, subject_id, payload, created_at) VALUES ");
+        for (i, event) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(event.kind.to_owned())
+                .push(", ")
+                .bind(event.owner_key_id.clone())
+                .push(", ")
+                .bind(event.agent_id.clone())
+                .push(", ")
+                .bind(event.subject_id.clone())
+                .push(", ")
+                .bind(event.payload.to_string())
+                .push(", ")
+                .bind(now)
+                .push(")");
+        }
+        sql.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredEvent {
+    /// Monotonically increasing id.
+    pub id: i64,
+    /// Dotted type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Owning key.
+    pub api_key_id: Option<String>,
+    /// Agent concerned.
+    pub agent_id: Option<String>,
+    /// Record concerned.
+    pub subject_id: Option<String>,
+    /// Payload.
+    pub payload: serde_json::Value,
+    /// When it happened.
+    pub created_at: Millis,
+}
+
+/// Reads events after `after_id` in id order (for the stream and for tests).
+pub async fn list_after(conn: &mut AnyConnection, after_id: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+    use sqlx::Row;
+    let mut sql =
+        Sql::new("SELECT id, type, api_key_id, agent_id, subject_id, payload, created_at FROM events WHERE id > ");
+    sql.bind(after_id).push(" ORDER BY id LIMIT ").bind(limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StoredEvent {
+                id: row.try_get("id")?,
+                kind: row.try_get("type")?,
+                api_key_id: row.try_get("api_key_id")?,
+                agent_id: row.try_get("agent_id")?,
+                subject_id: row.try_get("subject_id")?,
+                payload: serde_json::from_str(&row.try_get::<String, _>("payload")?).unwrap_or_default(),
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -1,0 +1,145 @@
+//! Sandboxes: records of the servers agents live on (SPEC §4.3).
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::{Cursor, Page, Sql, StoreError, StoreResult};
+use crate::clock::Millis;
+use crate::wire;
+
+/// The sandbox object.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sandbox {
+    /// Insertion order (the pagination key).
+    #[serde(skip)]
+    pub seq: i64,
+    /// Sandbox id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `running`, `stopped`, `deploying`, `error` or `deleted`.
+    pub status: String,
+    /// Operating system.
+    pub os: Option<String>,
+    /// vCPUs.
+    pub cpu: Option<i64>,
+    /// Memory in MB.
+    pub memory: Option<i64>,
+    /// Disk in GB.
+    pub disk: Option<i64>,
+    /// Region.
+    pub region: Option<String>,
+    /// Public IP address.
+    pub ip_address: Option<String>,
+    /// Open ports.
+    pub ports: Vec<i64>,
+    /// SSH user.
+    pub ssh_user: Option<String>,
+    /// SSH password (masked in sanitized views).
+    pub ssh_password: Option<String>,
+    /// Agent living on it.
+    pub agent_id: Option<String>,
+    /// `cherry` or `manual`.
+    pub provider: String,
+    /// The provider's server id.
+    pub provider_server_id: Option<String>,
+    /// Owning key.
+    pub api_key_id: String,
+    /// Creation time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    /// Last change.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Millis,
+}
+
+const COLUMNS: &str = "seq, id, name, status, os, cpu, memory, disk, region, ip_address, ports, ssh_user, \
+    ssh_password, agent_id, provider, provider_server_id, api_key_id, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Sandbox, sqlx::Error> {
+    let ports: String = row.try_get("ports")?;
+    Ok(Sandbox {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        status: row.try_get("status")?,
+        os: row.try_get("os")?,
+        cpu: row.try_get("cpu")?,
+        memory: row.try_get("memory")?,
+        disk: row.try_get("disk")?,
+        region: row.try_get("region")?,
+        ip_address: row.try_get("ip_address")?,
+        ports: serde_json::from_str(&ports).unwrap_or_default(),
+        ssh_user: row.try_get("ssh_user")?,
+        ssh_password: row.try_get("ssh_password")?,
+        agent_id: row.try_get("agent_id")?,
+        provider: row.try_get("provider")?,
+        provider_server_id: row.try_get("provider_server_id")?,
+        api_key_id: row.try_get("api_key_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Inserts a sandbox record (all fields of `sandbox` except `seq` and the timestamps are used).
+pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) -> StoreResult<Sandbox> {
+    let s = sandbox;
+    let mut sql = Sql::new(
+        "INSERT INTO sandboxes (id, api_key_id, name, status, os, cpu, memory, disk, region, ip_address, ports, \
+         ssh_user, ssh_password, agent_id, provider, provider_server_id, created_at, updated_at) VALUES (",
+    );
+    sql.bind(s.id.clone()).push(", ").bind(s.api_key_id.clone()).push(", ").bind(s.name.clone());
+    sql.push(", ").bind(s.status.clone()).push(", ").bind(s.os.clone()).push(", ").bind(s.cpu);
+    sql.push(", ").bind(s.memory).push(", ").bind(s.disk).push(", ").bind(s.region.clone());
+    sql.push(", ")
+        .bind(s.ip_address.clone())
+        .push(", ")
+        .bind(serde_json::to_string(&s.ports).unwrap_or_else(|_| "[]".into()));
+    sql.push(", ").bind(s.ssh_user.clone()).push(", ").bind(s.ssh_password.clone()).push(", ").bind(s.agent_id.clone());
+    sql.push(", ").bind(s.provider.clone()).push(", ").bind(s.provider_server_id.clone());
+    sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    let row =
+        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    Ok(from_row(&row)?)
+}
+
+/// One sandbox by id.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Sandbox>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sandboxes WHERE id = "));
+    sql.bind(id.to_owned());
+    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+}
+
+/// Filters of `GET /api/sandboxes`.
+#[derive(Debug, Default, Clone)]
+pub struct SandboxFilter {
+    /// Only sandboxes of this agent.
+    pub agent_id: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+}
+
+/// A page of sandboxes, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &SandboxFilter,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> StoreResult<Page<Sandbox>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sandboxes WHERE 1 = 1"));
+    if let Some(agent_id) = &filter.agent_id {
+        sql.push(" AND agent_id = ").bind(agent_id.clone());
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" AND status = ").bind(status.clone());
+    }
+    sql.page(cursor, limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, limit, |s| s.seq))
+}

@@ -1,0 +1,161 @@
+//! A small portable query builder (`$n` placeholders work on both SQLite and PostgreSQL; sqlx's
+//! own `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL rejects) and keyset
+//! pagination.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
+use sqlx::{Any, Arguments, Encode, Executor, Type};
+
+use super::StoreResult;
+
+/// SQL text plus its arguments, built piece by piece.
+#[derive(Default)]
+pub struct Sql {
+    text: String,
+    args: AnyArguments<'static>,
+    count: usize,
+}
+
+impl Sql {
+    /// Starts a statement.
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_owned(), ..Self::default() }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: 'static + Encode<'static, Any> + Type<Any> + Send,
+    {
+        self.count += 1;
+        self.text.push('$');
+        self.text.push_str(&self.count.to_string());
+        // Adding to an in-memory argument buffer cannot fail for the Any driver's types.
+        let _ = self.args.add(value);
+        self
+    }
+
+    /// Appends `AND seq < cursor` when paging, then the newest-first order and a limit one
+    /// larger than the page (to learn whether another page exists).
+    pub fn page(&mut self, cursor: Option<Cursor>, limit: usize) -> &mut Self {
+        if let Some(cursor) = cursor {
+            self.push(" AND seq < ").bind(cursor.0);
+        }
+        self.push(" ORDER BY seq DESC LIMIT ").bind(limit as i64 + 1)
+    }
+
+    /// Runs the statement and returns every row.
+    pub async fn fetch_all<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<Vec<AnyRow>> {
+        Ok(sqlx::query_with(&self.text, self.args).fetch_all(executor).await?)
+    }
+
+    /// Runs the statement and returns the first row, if any.
+    pub async fn fetch_optional<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<Option<AnyRow>> {
+        Ok(sqlx::query_with(&self.text, self.args).fetch_optional(executor).await?)
+    }
+
+    /// Runs the statement for its effect.
+    pub async fn execute<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<AnyQueryResult> {
+        Ok(sqlx::query_with(&self.text, self.args).execute(executor).await?)
+    }
+}
+
+/// Splits `items` into chunks whose lengths are powers of two (at most `max`), so multi-row
+/// statements come in a handful of shapes and stay in the prepared-statement cache.
+pub fn power_of_two_chunks<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    while !items.is_empty() {
+        let mut size = max.min(items.len()).next_power_of_two();
+        if size > items.len() || size > max {
+            size /= 2;
+        }
+        let (head, tail) = items.split_at(size.max(1));
+        chunks.push(head);
+        items = tail;
+    }
+    chunks
+}
+
+/// Position after the last item of a page: the insertion sequence number of that item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(pub i64);
+
+impl Cursor {
+    /// The opaque form given to clients.
+    pub fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("seq:{}", self.0))
+    }
+
+    /// Reads a client's cursor; `None` if it is not one of ours.
+    pub fn decode(text: &str) -> Option<Self> {
+        if text.len() > 64 {
+            return None;
+        }
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+        let seq: i64 = raw.strip_prefix("seq:")?.parse().ok()?;
+        (seq > 0).then_some(Self(seq))
+    }
+}
+
+/// One page of a list, newest first.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// Cuts `rows` (fetched with `limit + 1`) to `limit` and derives the next cursor.
+    pub fn from_rows(mut items: Vec<T>, limit: usize, seq: impl Fn(&T) -> i64) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|item| Cursor(seq(item)))
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+
+    /// Transforms every item.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next: self.next }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(Cursor::decode(&Cursor(4711).encode()), Some(Cursor(4711)));
+        assert_eq!(Cursor::decode("not a cursor"), None);
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("seq:-1")), None);
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("seq:1; drop table")), None);
+    }
+
+    #[test]
+    fn chunks_are_powers_of_two() {
+        let items: Vec<u32> = (0..100).collect();
+        let sizes: Vec<usize> = power_of_two_chunks(&items, 64).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![64, 32, 4]);
+        assert_eq!(power_of_two_chunks(&items[..1], 64).len(), 1);
+        assert!(power_of_two_chunks::<u32>(&[], 64).is_empty());
+    }
+
+    #[test]
+    fn placeholders_are_numbered() {
+        let mut sql = Sql::new("SELECT * FROM t WHERE a = ");
+        sql.bind(1_i64).push(" AND b = ").bind("x".to_owned());
+        assert_eq!(sql.text, "SELECT * FROM t WHERE a = $1 AND b = $2");
+    }
+}

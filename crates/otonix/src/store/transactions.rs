@@ -1,0 +1,136 @@
+//! Transactions: the books (SPEC §4.6). A transaction hash is unique when present, enforced
+//! by the database.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::{Cursor, Page, Sql, StoreError, StoreResult};
+use crate::clock::Millis;
+use crate::wire;
+
+/// The transaction object.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    /// Insertion order (the pagination key).
+    #[serde(skip)]
+    pub seq: i64,
+    /// Transaction id.
+    pub id: String,
+    /// `debit` or `credit`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Amount in USDC.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub amount: i64,
+    /// Always `USDC`.
+    pub currency: String,
+    /// Description.
+    pub description: Option<String>,
+    /// `pending`, `completed`, `failed` or `refunded`.
+    pub status: String,
+    /// Paying address (masked in sanitized views).
+    pub from_address: Option<String>,
+    /// Receiving address (masked in sanitized views).
+    pub to_address: Option<String>,
+    /// On-chain transaction hash.
+    pub tx_hash: Option<String>,
+    /// The agent whose credits it moved.
+    pub agent_id: Option<String>,
+    /// Free-form metadata (`protocol`, `chainId`, `orderId`, `category`, …).
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    /// Owning key (`None` for transactions the server wrote on its own).
+    pub api_key_id: Option<String>,
+    /// Creation time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+}
+
+const COLUMNS: &str = "seq, id, type, amount, currency, description, status, from_address, to_address, \
+    tx_hash, agent_id, metadata, api_key_id, created_at";
+
+fn from_row(row: &AnyRow) -> Result<Transaction, sqlx::Error> {
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Transaction {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        kind: row.try_get("type")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        description: row.try_get("description")?,
+        status: row.try_get("status")?,
+        from_address: row.try_get("from_address")?,
+        to_address: row.try_get("to_address")?,
+        tx_hash: row.try_get("tx_hash")?,
+        agent_id: row.try_get("agent_id")?,
+        metadata: serde_json::from_str(&metadata).unwrap_or_default(),
+        api_key_id: row.try_get("api_key_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Inserts a transaction (its `seq` and `created_at` are assigned here). A taken `txHash` is a
+/// unique violation.
+pub async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> StoreResult<Transaction> {
+    let mut sql = Sql::new(
+        "INSERT INTO transactions (id, api_key_id, type, amount, currency, description, status, from_address, \
+         to_address, tx_hash, agent_id, metadata, created_at) VALUES (",
+    );
+    sql.bind(t.id.clone()).push(", ").bind(t.api_key_id.clone()).push(", ").bind(t.kind.clone());
+    sql.push(", ").bind(t.amount).push(", ").bind(t.currency.clone()).push(", ").bind(t.description.clone());
+    sql.push(", ").bind(t.status.clone()).push(", ").bind(t.from_address.clone()).push(", ").bind(t.to_address.clone());
+    sql.push(", ").bind(t.tx_hash.clone()).push(", ").bind(t.agent_id.clone()).push(", ").bind(t.metadata.to_string());
+    sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    let row =
+        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    Ok(from_row(&row)?)
+}
+
+/// Filters of `GET /api/transactions`.
+#[derive(Debug, Default, Clone)]
+pub struct TransactionFilter {
+    /// Only this agent's transactions.
+    pub agent_id: Option<String>,
+    /// `debit` or `credit`.
+    pub kind: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Created at or after.
+    pub since: Option<Millis>,
+    /// Created at or before.
+    pub until: Option<Millis>,
+}
+
+/// A page of transactions, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &TransactionFilter,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> StoreResult<Page<Transaction>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM transactions WHERE 1 = 1"));
+    if let Some(agent_id) = &filter.agent_id {
+        sql.push(" AND agent_id = ").bind(agent_id.clone());
+    }
+    if let Some(kind) = &filter.kind {
+        sql.push(" AND type = ").bind(kind.clone());
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" AND status = ").bind(status.clone());
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND created_at >= ").bind(since);
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND created_at <= ").bind(until);
+    }
+    sql.page(cursor, limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, limit, |t| t.seq))
+}

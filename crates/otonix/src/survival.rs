@@ -1,0 +1,167 @@
+//! Survival tiers and heartbeat health: pure rules of SPEC §4.2 and §7.2.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::Millis;
+use crate::config::TierConfig;
+use crate::money::micros_from_f64;
+
+/// Heartbeat health, derived from the last heartbeat and the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Registered, no heartbeat yet.
+    Pending,
+    /// Heartbeats arrive on time (up to one interval past `nextExpected`).
+    Up,
+    /// Past `nextExpected` plus one interval of grace.
+    Late,
+    /// No heartbeat for three intervals.
+    Down,
+}
+
+impl Health {
+    /// Health at `now` of an agent whose last heartbeat was at `last` (interval in seconds).
+    pub fn at(last: Option<Millis>, interval_seconds: i64, now: Millis) -> Self {
+        let Some(last) = last else { return Self::Pending };
+        let interval = interval_seconds * 1000;
+        if now > last + 3 * interval {
+            Self::Down
+        } else if now > last + 2 * interval {
+            Self::Late
+        } else {
+            Self::Up
+        }
+    }
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Up => "up",
+            Self::Late => "late",
+            Self::Down => "down",
+        }
+    }
+
+    /// Parses a lowercase name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Up, Self::Late, Self::Down].into_iter().find(|h| h.as_str() == text)
+    }
+}
+
+/// Survival tier, derived from credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Credits above `fullAbove`.
+    Full,
+    /// Credits from `conservationMin` to `fullAbove`.
+    Conservation,
+    /// Credits from `criticalMin` below `conservationMin`, or never funded.
+    Critical,
+    /// Below `criticalMin` after having been funded. Final.
+    Terminated,
+}
+
+impl Tier {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Conservation => "conservation",
+            Self::Critical => "critical",
+            Self::Terminated => "terminated",
+        }
+    }
+
+    /// Parses a lowercase name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Full, Self::Conservation, Self::Critical, Self::Terminated].into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+/// Tier thresholds in micro-units, computed once from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct TierRules {
+    full_above: i64,
+    conservation_min: i64,
+    critical_min: i64,
+    heartbeat_seconds: [i64; 3],
+}
+
+impl TierRules {
+    /// Converts the configured USDC thresholds.
+    pub fn from_config(config: &TierConfig) -> Self {
+        let micros = |v: f64| micros_from_f64(v).unwrap_or(0);
+        Self {
+            full_above: micros(config.full_above),
+            conservation_min: micros(config.conservation_min),
+            critical_min: micros(config.critical_min),
+            heartbeat_seconds: [
+                config.full_heartbeat_seconds.into(),
+                config.conservation_heartbeat_seconds.into(),
+                config.critical_heartbeat_seconds.into(),
+            ],
+        }
+    }
+
+    /// The tier for a balance. `funded` tells whether the agent ever held at least the critical
+    /// threshold; an agent that never did stays `critical` rather than `terminated`.
+    pub fn tier(&self, credits: i64, funded: bool) -> Tier {
+        if credits > self.full_above {
+            Tier::Full
+        } else if credits >= self.conservation_min {
+            Tier::Conservation
+        } else if credits >= self.critical_min || !funded {
+            Tier::Critical
+        } else {
+            Tier::Terminated
+        }
+    }
+
+    /// The balance from which an agent counts as funded.
+    pub fn funded_threshold(&self) -> i64 {
+        self.critical_min
+    }
+
+    /// Recommended heartbeat interval in seconds for a tier.
+    pub fn recommended_heartbeat(&self, tier: Tier) -> i64 {
+        match tier {
+            Tier::Full => self.heartbeat_seconds[0],
+            Tier::Conservation => self.heartbeat_seconds[1],
+            Tier::Critical | Tier::Terminated => self.heartbeat_seconds[2],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USDC: i64 = 1_000_000;
+
+    #[test]
+    fn tier_boundaries_follow_the_spec() {
+        let rules = TierRules::from_config(&TierConfig::default());
+        assert_eq!(rules.tier(50 * USDC + 1, true), Tier::Full);
+        assert_eq!(rules.tier(50 * USDC, true), Tier::Conservation);
+        assert_eq!(rules.tier(10 * USDC, true), Tier::Conservation);
+        assert_eq!(rules.tier(10 * USDC - 1, true), Tier::Critical);
+        assert_eq!(rules.tier(USDC, true), Tier::Critical);
+        assert_eq!(rules.tier(USDC - 1, true), Tier::Terminated);
+        assert_eq!(rules.tier(0, false), Tier::Critical);
+        assert_eq!(rules.tier(-5 * USDC, false), Tier::Critical);
+    }
+
+    #[test]
+    fn health_moves_with_the_clock() {
+        let t0 = 1_000_000;
+        assert_eq!(Health::at(None, 60, t0), Health::Pending);
+        assert_eq!(Health::at(Some(t0), 60, t0 + 120_000), Health::Up);
+        assert_eq!(Health::at(Some(t0), 60, t0 + 120_001), Health::Late);
+        assert_eq!(Health::at(Some(t0), 60, t0 + 180_000), Health::Late);
+        assert_eq!(Health::at(Some(t0), 60, t0 + 180_001), Health::Down);
+    }
+}

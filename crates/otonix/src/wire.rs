@@ -1,0 +1,30 @@
+//! Serialization helpers for the wire format of SPEC §2.1: timestamps as RFC 3339 with
+//! milliseconds, money as JSON numbers from integer micro-units, JSON columns as objects.
+
+use serde::Serializer;
+
+use crate::clock::{Millis, format_rfc3339};
+use crate::money::{MICROS_PER_USDC, micros_to_f64};
+
+/// Serializes milliseconds as an RFC 3339 timestamp.
+pub fn timestamp<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_rfc3339(*ms))
+}
+
+/// Serializes optional milliseconds as an RFC 3339 timestamp or `null`.
+pub fn opt_timestamp<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&format_rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Serializes micro-units as a USDC number.
+pub fn money<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
+    // Whole amounts print as integers (`60`, not `60.0`), like the upstream service.
+    if micros % MICROS_PER_USDC == 0 {
+        s.serialize_i64(micros / MICROS_PER_USDC)
+    } else {
+        s.serialize_f64(micros_to_f64(*micros))
+    }
+}
