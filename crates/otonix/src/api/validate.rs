@@ -77,20 +77,20 @@ impl Check {
 
     /// An optional integer within `min..=max`.
     pub fn int_range(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) -> Option<i64> {
-        if let Some(v) = value {
-            if !(min..=max).contains(&v) {
-                self.fail(field, format!("must be between {min} and {max}"));
-            }
+        if let Some(v) = value
+            && !(min..=max).contains(&v)
+        {
+            self.fail(field, format!("must be between {min} and {max}"));
         }
         value
     }
 
     /// An optional value that must be one of `allowed`.
     pub fn one_of(&mut self, field: &str, value: Option<String>, allowed: &[&str]) -> Option<String> {
-        if let Some(v) = &value {
-            if !allowed.contains(&v.as_str()) {
-                self.fail(field, format!("must be one of: {}", allowed.join(", ")));
-            }
+        if let Some(v) = &value
+            && !allowed.contains(&v.as_str())
+        {
+            self.fail(field, format!("must be one of: {}", allowed.join(", ")));
         }
         value
     }

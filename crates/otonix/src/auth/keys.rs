@@ -46,29 +46,6 @@ pub fn hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_keys_have_the_documented_shape() {
-        let key = generate();
-        assert!(is_well_formed(&key.plaintext));
-        assert_eq!(key.plaintext.len(), 7 + 48);
-        assert!(key.plaintext.starts_with(&key.prefix));
-        assert!(key.plaintext.ends_with(&key.last4));
-        assert_eq!(key.hash, hash(&key.plaintext));
-        assert_ne!(generate().plaintext, key.plaintext);
-    }
-
-    #[test]
-    fn rejects_malformed_keys() {
-        assert!(!is_well_formed("otonix_ABCDEF"));
-        assert!(!is_well_formed(&format!("otonix_{}", "A".repeat(48))));
-        assert!(!is_well_formed(&format!("other_{}", "a".repeat(48))));
-    }
-}
-
 /// Generates a key and records it (with its event) in the caller's transaction. Returns the
 /// stored key and the plaintext, which must be shown once and then forgotten.
 pub async fn issue(
@@ -111,4 +88,27 @@ pub async fn revoke(
         events::append(conn, &[events::NewEvent::new("key.revoked", id, &payload).owned_by(Some(id))], now).await?;
     }
     Ok(Some(deactivated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_have_the_documented_shape() {
+        let key = generate();
+        assert!(is_well_formed(&key.plaintext));
+        assert_eq!(key.plaintext.len(), 7 + 48);
+        assert!(key.plaintext.starts_with(&key.prefix));
+        assert!(key.plaintext.ends_with(&key.last4));
+        assert_eq!(key.hash, hash(&key.plaintext));
+        assert_ne!(generate().plaintext, key.plaintext);
+    }
+
+    #[test]
+    fn rejects_malformed_keys() {
+        assert!(!is_well_formed("otonix_ABCDEF"));
+        assert!(!is_well_formed(&format!("otonix_{}", "A".repeat(48))));
+        assert!(!is_well_formed(&format!("other_{}", "a".repeat(48))));
+    }
 }

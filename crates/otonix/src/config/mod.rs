@@ -280,10 +280,10 @@ impl Config {
                 "database.poolSize, batching.maxBatch and batching.postgresWriters must be positive".into(),
             ));
         }
-        if let Some(token) = &self.auth.admin_token {
-            if token.expose().len() < 16 {
-                return Err(ConfigError::Invalid("auth.adminToken must be at least 16 characters".into()));
-            }
+        if let Some(token) = &self.auth.admin_token
+            && token.expose().len() < 16
+        {
+            return Err(ConfigError::Invalid("auth.adminToken must be at least 16 characters".into()));
         }
         Ok(())
     }

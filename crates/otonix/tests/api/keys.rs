@@ -1,0 +1,148 @@
+//! API keys: generation (shown once), masked listing, revocation and its effects.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{As, assert_error, spawn_app};
+
+#[tokio::test]
+async fn admin_generates_a_key_shown_once_with_compatibility_fields() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::POST, "/api/keys/generate", As::Admin)
+        .json(&json!({ "name": "My Agent Key", "ownerWallet": "0x36363e573a3b5d4c22b6a64ef3080e5c101e685f" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = response.json().await.unwrap();
+    let key = body["key"].as_str().unwrap();
+    assert!(key.starts_with("otonix_") && key.len() == 55, "{key}");
+    assert!(key[7..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert_eq!(body["name"], "My Agent Key");
+    assert_eq!(body["status"], "active");
+    assert!(uuid::Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
+    assert_eq!(body["keyPrefix"], &key[..13]);
+    assert_eq!(body["ownerWallet"], "0x36363e573a3b5d4C22b6A64ef3080E5C101E685F");
+    assert!(body["createdAt"].as_str().unwrap().ends_with('Z'));
+
+    let (status, keys) = app.get("/api/keys", As::Admin).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = &keys[0];
+    assert_eq!(listed["id"], body["id"]);
+    let masked = listed["key"].as_str().unwrap();
+    assert_eq!(masked, format!("{}…{}", &key[..13], &key[key.len() - 4..]));
+    assert!(listed.get("keyHash").is_none());
+    assert_eq!(listed["agentCount"], 0);
+    assert!(!keys.to_string().contains(key), "the full key never appears again");
+}
+
+#[tokio::test]
+async fn a_key_generates_keys_that_inherit_its_owner_wallet() {
+    let app = spawn_app().await;
+    let (_, parent) = app
+        .post(
+            "/api/keys/generate",
+            As::Admin,
+            json!({ "name": "parent", "ownerWallet": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" }),
+        )
+        .await;
+    let parent = crate::helpers::TestKey {
+        id: parent["id"].as_str().unwrap().into(),
+        key: parent["key"].as_str().unwrap().into(),
+    };
+    let (status, child) = app.post("/api/keys/generate", As::Key(&parent), json!({ "name": "child" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    assert_eq!(child["ownerWallet"], "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+
+    let (_, visible) = app.get("/api/keys", As::Key(&parent)).await;
+    let names: Vec<&str> = visible.as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["child", "parent"]);
+    let stranger = app.create_key("stranger").await;
+    let (_, theirs) = app.get("/api/keys", As::Key(&stranger)).await;
+    assert_eq!(theirs.as_array().unwrap().len(), 1, "a key sees only itself and its children");
+}
+
+#[tokio::test]
+async fn anonymous_callers_cannot_generate_or_list_keys() {
+    let app = spawn_app().await;
+    let (status, body) = app.post("/api/keys/generate", As::Anonymous, json!({ "name": "x" })).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, body) = app.get("/api/keys", As::Anonymous).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, body) = app.call(Method::GET, "/api/keys", As::Anonymous, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[tokio::test]
+async fn wrong_admin_token_and_malformed_keys_are_unauthenticated() {
+    let app = spawn_app().await;
+    let response =
+        app.client.get(format!("{}/api/keys", app.base)).header("X-Dashboard-Token", "nope").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = app
+        .client
+        .get(format!("{}/api/keys", app.base))
+        .header("Authorization", format!("Bearer {}", app.admin_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "Bearer is accepted for the admin token");
+    for bad in ["otonix_123", "not-a-key", &format!("otonix_{}", "0".repeat(48))] {
+        let response = app.client.get(format!("{}/api/keys", app.base)).header("X-API-Key", bad).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_key_deactivates_its_agents_and_refuses_it() {
+    let app = spawn_app().await;
+    let key = app.create_key("doomed").await;
+    let first = app.agent_id(&key, "one").await;
+    let second = app.agent_id(&key, "two").await;
+    let other = app.create_key("other").await;
+    let survivor = app.agent_id(&other, "survivor").await;
+
+    let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", key.id), As::Key(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({ "id": key.id, "status": "revoked", "agentsDeactivated": 2 }));
+
+    let (status, body) = app.heartbeat(&key, &first).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "key_revoked");
+    let (status, body) = app.log_action(&key, &second, "x", "system").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "key_revoked");
+
+    let (_, agents) = app.get("/api/agents", As::Admin).await;
+    for agent in agents.as_array().unwrap() {
+        let expected = if agent["id"] == survivor.as_str() { "active" } else { "inactive" };
+        assert_eq!(agent["status"], expected, "{agent}");
+    }
+    // Idempotent: the same answer again.
+    let (status, again) = app.call(Method::DELETE, &format!("/api/keys/{}", key.id), As::Admin, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again, body_of(&key.id, 2));
+    let (_, keys) = app.get("/api/keys", As::Admin).await;
+    let listed = keys.as_array().unwrap().iter().find(|k| k["id"] == key.id.as_str()).unwrap().clone();
+    assert_eq!(listed["status"], "revoked");
+}
+
+fn body_of(id: &str, deactivated: i64) -> serde_json::Value {
+    json!({ "id": id, "status": "revoked", "agentsDeactivated": deactivated })
+}
+
+#[tokio::test]
+async fn a_key_may_revoke_only_itself() {
+    let app = spawn_app().await;
+    let mine = app.create_key("mine").await;
+    let theirs = app.create_key("theirs").await;
+    let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", theirs.id), As::Key(&mine), None).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", theirs.id), As::Anonymous, None).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, body) =
+        app.call(Method::DELETE, &format!("/api/keys/{}", uuid::Uuid::new_v4()), As::Admin, None).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, _) = app.get("/api/keys", As::Key(&theirs)).await;
+    assert_eq!(status, StatusCode::OK, "the other key still works");
+}
