@@ -42,10 +42,7 @@ pub struct ReturnDataError(String);
 
 /// `transferWithAuthorization(from, to, value, validAfter, validBefore, nonce, v, r, s)` for a
 /// verified authorization and its signature (`v` passed as sent: 27 or 28).
-pub fn transfer_with_authorization(
-    authorization: &Authorization,
-    signature: &PaymentSignature,
-) -> Vec<u8> {
+pub fn transfer_with_authorization(authorization: &Authorization, signature: &PaymentSignature) -> Vec<u8> {
     transferWithAuthorizationCall {
         from: authorization.from,
         to: authorization.to,

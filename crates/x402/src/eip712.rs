@@ -32,8 +32,7 @@ pub const TRANSFER_WITH_AUTHORIZATION_TYPE: &str = "TransferWithAuthorization(ad
 pub const TRANSFER_WITH_AUTHORIZATION_TYPEHASH: B256 =
     b256!("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267");
 /// `keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")`.
-pub const EIP712_DOMAIN_TYPEHASH: B256 =
-    b256!("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
+pub const EIP712_DOMAIN_TYPEHASH: B256 = b256!("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
 
 /// An EIP-3009 token's EIP-712 domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -136,18 +135,10 @@ mod tests {
 
     #[test]
     fn type_constants_match_their_strings() {
+        assert_eq!(TransferWithAuthorization::eip712_encode_type(), TRANSFER_WITH_AUTHORIZATION_TYPE);
+        assert_eq!(keccak256(TRANSFER_WITH_AUTHORIZATION_TYPE), TRANSFER_WITH_AUTHORIZATION_TYPEHASH);
         assert_eq!(
-            TransferWithAuthorization::eip712_encode_type(),
-            TRANSFER_WITH_AUTHORIZATION_TYPE
-        );
-        assert_eq!(
-            keccak256(TRANSFER_WITH_AUTHORIZATION_TYPE),
-            TRANSFER_WITH_AUTHORIZATION_TYPEHASH
-        );
-        assert_eq!(
-            keccak256(
-                "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-            ),
+            keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
             EIP712_DOMAIN_TYPEHASH
         );
     }
@@ -155,18 +146,10 @@ mod tests {
     #[test]
     fn separator_depends_on_every_field() {
         let base = TokenDomain::base_usdc();
-        let sepolia_name = TokenDomain {
-            name: "USDC".into(),
-            ..base.clone()
-        };
-        let other_chain = TokenDomain {
-            chain_id: 84532,
-            ..base.clone()
-        };
-        let other_token = TokenDomain {
-            verifying_contract: address!("036CbD53842c5426634e7929541eC2318f3dCF7e"),
-            ..base.clone()
-        };
+        let sepolia_name = TokenDomain { name: "USDC".into(), ..base.clone() };
+        let other_chain = TokenDomain { chain_id: 84532, ..base.clone() };
+        let other_token =
+            TokenDomain { verifying_contract: address!("036CbD53842c5426634e7929541eC2318f3dCF7e"), ..base.clone() };
         for other in [sepolia_name, other_chain, other_token] {
             assert_ne!(other.separator(), base.separator());
         }

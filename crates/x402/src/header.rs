@@ -56,10 +56,7 @@ pub fn decode_header<T: DeserializeOwned>(value: &str) -> Result<T, HeaderError>
         return Err(HeaderError::Empty);
     }
     if value.len() > MAX_HEADER_LEN {
-        return Err(HeaderError::TooLarge {
-            len: value.len(),
-            max: MAX_HEADER_LEN,
-        });
+        return Err(HeaderError::TooLarge { len: value.len(), max: MAX_HEADER_LEN });
     }
     let bytes = STANDARD.decode(value)?;
     let text = std::str::from_utf8(&bytes)?;
@@ -82,31 +79,13 @@ mod tests {
     fn fails_closed_with_precise_errors() {
         assert_eq!(decode_header::<Value>(""), Err(HeaderError::Empty));
         let big = "A".repeat(MAX_HEADER_LEN + 4);
-        assert!(matches!(
-            decode_header::<Value>(&big),
-            Err(HeaderError::TooLarge { .. })
-        ));
-        assert!(
-            matches!(decode_header::<Value>("e30"), Err(HeaderError::Base64(_))),
-            "no padding"
-        );
-        assert!(
-            matches!(decode_header::<Value>("e3-="), Err(HeaderError::Base64(_))),
-            "url alphabet"
-        );
-        assert!(matches!(
-            decode_header::<Value>("//79"),
-            Err(HeaderError::Utf8(_))
-        ));
-        assert!(matches!(
-            decode_header::<Value>("e30K e30="),
-            Err(HeaderError::Base64(_))
-        ));
+        assert!(matches!(decode_header::<Value>(&big), Err(HeaderError::TooLarge { .. })));
+        assert!(matches!(decode_header::<Value>("e30"), Err(HeaderError::Base64(_))), "no padding");
+        assert!(matches!(decode_header::<Value>("e3-="), Err(HeaderError::Base64(_))), "url alphabet");
+        assert!(matches!(decode_header::<Value>("//79"), Err(HeaderError::Utf8(_))));
+        assert!(matches!(decode_header::<Value>("e30K e30="), Err(HeaderError::Base64(_))));
         let not_json = STANDARD.encode("{not json");
-        assert!(matches!(
-            decode_header::<Value>(&not_json),
-            Err(HeaderError::Json(_))
-        ));
+        assert!(matches!(decode_header::<Value>(&not_json), Err(HeaderError::Json(_))));
         assert_eq!(decode_header::<Value>("e30="), Ok(json!({})));
     }
 }

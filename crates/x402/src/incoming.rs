@@ -59,9 +59,7 @@ impl PaymentHeaderError {
             Self::Payment(PayloadError::UnsupportedVersion(version)) => {
                 Rejection::UnsupportedVersion { version: *version }
             }
-            other => Rejection::Malformed {
-                detail: other.to_string(),
-            },
+            other => Rejection::Malformed { detail: other.to_string() },
         }
     }
 }
@@ -86,18 +84,13 @@ fn has_any(object: &Map<String, Value>, members: &[&str]) -> bool {
 }
 
 fn classify(object: Map<String, Value>) -> Result<IncomingPayment, PaymentHeaderError> {
-    match (
-        has_any(&object, PAYMENT_MEMBERS),
-        has_any(&object, PROOF_MEMBERS),
-    ) {
+    match (has_any(&object, PAYMENT_MEMBERS), has_any(&object, PROOF_MEMBERS)) {
         (true, true) => Err(PaymentHeaderError::Ambiguous),
         (false, false) => Err(PaymentHeaderError::Unrecognized),
-        (true, false) => Ok(IncomingPayment::Exact(PaymentPayload::from_json(
-            Value::Object(object),
-        )?)),
+        (true, false) => Ok(IncomingPayment::Exact(PaymentPayload::from_json(Value::Object(object))?)),
         (false, true) => {
-            let wire: TransferProofWire = serde_json::from_value(Value::Object(object))
-                .map_err(|e| PaymentHeaderError::Proof(e.to_string()))?;
+            let wire: TransferProofWire =
+                serde_json::from_value(Value::Object(object)).map_err(|e| PaymentHeaderError::Proof(e.to_string()))?;
             let proof = wire.parse().map_err(PaymentHeaderError::Proof)?;
             Ok(IncomingPayment::TransferProof(proof))
         }

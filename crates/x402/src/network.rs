@@ -43,18 +43,12 @@ pub fn parse_caip2(network: &str) -> Option<u64> {
 
 /// The chain id of a v1 legacy network name (exact, lower-case match).
 pub fn v1_chain_id(name: &str) -> Option<u64> {
-    V1_NETWORK_NAMES
-        .iter()
-        .find(|(known, _)| *known == name)
-        .map(|(_, id)| *id)
+    V1_NETWORK_NAMES.iter().find(|(known, _)| *known == name).map(|(_, id)| *id)
 }
 
 /// The v1 legacy name of a chain, if it has one.
 pub fn v1_name(chain_id: u64) -> Option<&'static str> {
-    V1_NETWORK_NAMES
-        .iter()
-        .find(|(_, id)| *id == chain_id)
-        .map(|(name, _)| *name)
+    V1_NETWORK_NAMES.iter().find(|(_, id)| *id == chain_id).map(|(name, _)| *name)
 }
 
 /// The chain id named by a v2 `network` field: CAIP-2 only.
@@ -79,15 +73,7 @@ mod tests {
     #[test]
     fn caip2_is_strict() {
         assert_eq!(parse_caip2("eip155:8453"), Some(8453));
-        for bad in [
-            "eip155:",
-            "eip155:08453",
-            "eip155:0",
-            "eip155:+1",
-            "EIP155:1",
-            "eip155:1 ",
-            "solana:1",
-        ] {
+        for bad in ["eip155:", "eip155:08453", "eip155:0", "eip155:+1", "EIP155:1", "eip155:1 ", "solana:1"] {
             assert_eq!(parse_caip2(bad), None, "{bad}");
         }
         assert_eq!(parse_caip2("eip155:99999999999999999999"), None);

@@ -64,12 +64,7 @@ impl Offer {
     }
 
     /// The v1 `accepts` entry for this offer (legacy network name when one exists).
-    pub fn requirements_v1(
-        &self,
-        resource: &str,
-        description: &str,
-        mime_type: Option<&str>,
-    ) -> PaymentRequirementsV1 {
+    pub fn requirements_v1(&self, resource: &str, description: &str, mime_type: Option<&str>) -> PaymentRequirementsV1 {
         PaymentRequirementsV1 {
             scheme: SCHEME_EXACT.to_owned(),
             network: v1_network_for(self.token.chain_id),

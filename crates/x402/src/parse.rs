@@ -66,17 +66,12 @@ pub fn parse_amount_u64(text: &str) -> Result<u64, ParseError> {
 
 /// Decodes `0x` + exactly `2 * N` hex digits (either letter case) into `N` bytes.
 pub fn parse_hex_exact<const N: usize>(text: &str) -> Result<[u8; N], ParseError> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or(ParseError::MissingHexPrefix)?;
+    let digits = text.strip_prefix("0x").ok_or(ParseError::MissingHexPrefix)?;
     if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ParseError::NotHex);
     }
     if digits.len() != 2 * N {
-        return Err(ParseError::WrongLength {
-            expected: N,
-            actual: digits.len(),
-        });
+        return Err(ParseError::WrongLength { expected: N, actual: digits.len() });
     }
     let mut out = [0u8; N];
     hex::decode_to_slice(digits, &mut out).map_err(|_| ParseError::NotHex)?;
@@ -106,14 +101,8 @@ pub const MAX_ORDER_ID_LEN: usize = 128;
 pub fn parse_order_id(text: &str) -> Result<&str, ParseError> {
     let ok = !text.is_empty()
         && text.len() <= MAX_ORDER_ID_LEN
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(text)
-    } else {
-        Err(ParseError::BadOrderId)
-    }
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok { Ok(text) } else { Err(ParseError::BadOrderId) }
 }
 
 /// A 65-byte `r ‖ s ‖ v` ECDSA signature exactly as it was sent; `v` is not normalized, so the
@@ -175,10 +164,7 @@ mod tests {
         assert_eq!(parse_amount(&max), Ok(U256::MAX));
         let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
         assert_eq!(parse_amount(over), Err(ParseError::OutOfRange));
-        assert_eq!(
-            parse_amount(&"1".repeat(79)),
-            Err(ParseError::TooManyDigits)
-        );
+        assert_eq!(parse_amount(&"1".repeat(79)), Err(ParseError::TooManyDigits));
     }
 
     #[test]
@@ -188,18 +174,9 @@ mod tests {
         let upper = parse_address("0x833589FCD6EDB6E08F4C7C32D4F71B54BDA02913").unwrap();
         assert_eq!(checksummed, lower);
         assert_eq!(lower, upper);
-        assert_eq!(
-            parse_address("833589fcd6edb6e08f4c7c32d4f71b54bda02913"),
-            Err(ParseError::MissingHexPrefix)
-        );
-        assert!(matches!(
-            parse_address("0x1234"),
-            Err(ParseError::WrongLength { .. })
-        ));
-        assert_eq!(
-            parse_address("0xzz3589fcd6edb6e08f4c7c32d4f71b54bda02913"),
-            Err(ParseError::NotHex)
-        );
+        assert_eq!(parse_address("833589fcd6edb6e08f4c7c32d4f71b54bda02913"), Err(ParseError::MissingHexPrefix));
+        assert!(matches!(parse_address("0x1234"), Err(ParseError::WrongLength { .. })));
+        assert_eq!(parse_address("0xzz3589fcd6edb6e08f4c7c32d4f71b54bda02913"), Err(ParseError::NotHex));
     }
 
     #[test]

@@ -56,10 +56,7 @@ pub struct AuthorizationUsed {
 
 /// An indexed address topic: 12 zero bytes then the address; anything else is not one.
 fn topic_address(topic: &B256) -> Option<Address> {
-    topic[..12]
-        .iter()
-        .all(|b| *b == 0)
-        .then(|| Address::from_slice(&topic[12..]))
+    topic[..12].iter().all(|b| *b == 0).then(|| Address::from_slice(&topic[12..]))
 }
 
 /// Decodes a well-formed `Transfer` log (3 topics, 32 bytes of data), else `None`.
@@ -78,14 +75,8 @@ pub fn decode_transfer(log: &ReceiptLog) -> Option<Erc20Transfer> {
 /// Decodes a well-formed `AuthorizationUsed` log (3 topics, no data), else `None`.
 pub fn decode_authorization_used(log: &ReceiptLog) -> Option<AuthorizationUsed> {
     match log.topics.as_slice() {
-        [topic0, authorizer, nonce]
-            if *topic0 == AUTHORIZATION_USED_TOPIC && log.data.is_empty() =>
-        {
-            Some(AuthorizationUsed {
-                token: log.address,
-                authorizer: topic_address(authorizer)?,
-                nonce: *nonce,
-            })
+        [topic0, authorizer, nonce] if *topic0 == AUTHORIZATION_USED_TOPIC && log.data.is_empty() => {
+            Some(AuthorizationUsed { token: log.address, authorizer: topic_address(authorizer)?, nonce: *nonce })
         }
         _ => None,
     }
@@ -100,9 +91,8 @@ pub fn find_authorization_used<'a>(
     nonce: B256,
 ) -> Option<usize> {
     logs.into_iter().position(|log| {
-        decode_authorization_used(log).is_some_and(|used| {
-            used.token == token && used.authorizer == authorizer && used.nonce == nonce
-        })
+        decode_authorization_used(log)
+            .is_some_and(|used| used.token == token && used.authorizer == authorizer && used.nonce == nonce)
     })
 }
 

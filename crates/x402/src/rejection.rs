@@ -211,10 +211,7 @@ impl Rejection {
 
     /// True when waiting may fix it (no receipt yet, too few confirmations).
     pub fn is_pending(&self) -> bool {
-        matches!(
-            self,
-            Self::TransactionPending | Self::PendingConfirmations { .. }
-        )
+        matches!(self, Self::TransactionPending | Self::PendingConfirmations { .. })
     }
 
     /// The closest reason from the x402 spec's list (for `errorReason`/`invalidReason`).
@@ -224,9 +221,7 @@ impl Rejection {
             Self::UnsupportedVersion { .. } => "invalid_x402_version",
             Self::UnsupportedScheme { .. } => "unsupported_scheme",
             Self::NetworkMismatch { .. } => "invalid_network",
-            Self::AcceptedMismatch { .. } | Self::AssetMismatch { .. } => {
-                "invalid_payment_requirements"
-            }
+            Self::AcceptedMismatch { .. } | Self::AssetMismatch { .. } => "invalid_payment_requirements",
             Self::RecipientMismatch { .. } => "invalid_exact_evm_payload_recipient_mismatch",
             Self::AmountMismatch { .. } => "invalid_exact_evm_payload_authorization_value_mismatch",
             Self::NotYetValid { .. } => "invalid_exact_evm_payload_authorization_valid_after",

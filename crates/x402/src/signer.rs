@@ -15,8 +15,7 @@ use crate::network::{chain_id_v1, chain_id_v2};
 use crate::parse::{PaymentSignature, parse_address, parse_amount};
 use crate::proof::{TransferProof, order_message};
 use crate::wire::{
-    ExactEvmPayload, PaymentPayloadV1, PaymentPayloadV2, PaymentRequirementsV1,
-    PaymentRequirementsV2, ResourceInfo,
+    ExactEvmPayload, PaymentPayloadV1, PaymentPayloadV2, PaymentRequirementsV1, PaymentRequirementsV2, ResourceInfo,
 };
 
 /// How far back `validAfter` is dated, as the x402 reference client does (clock skew).
@@ -45,13 +44,7 @@ pub fn sign_authorization(
 
 /// An authorization from `from` paying `value` to `to`, valid from `now − 600` to
 /// `now + max_timeout_seconds`, with 32 random bytes as nonce.
-pub fn new_authorization(
-    from: Address,
-    to: Address,
-    value: U256,
-    now: u64,
-    max_timeout_seconds: u64,
-) -> Authorization {
+pub fn new_authorization(from: Address, to: Address, value: U256, now: u64, max_timeout_seconds: u64) -> Authorization {
     Authorization {
         from,
         to,
@@ -70,17 +63,12 @@ fn extra_string(extra: Option<&Value>, key: &str) -> Result<String, SignError> {
         .ok_or_else(|| SignError::Requirements(format!("extra.{key} is missing")))
 }
 
-fn domain_from(
-    chain_id: Option<u64>,
-    asset: &str,
-    extra: Option<&Value>,
-) -> Result<TokenDomain, SignError> {
+fn domain_from(chain_id: Option<u64>, asset: &str, extra: Option<&Value>) -> Result<TokenDomain, SignError> {
     Ok(TokenDomain {
         name: extra_string(extra, "name")?,
         version: extra_string(extra, "version")?,
         chain_id: chain_id.ok_or_else(|| SignError::Requirements("unknown network".into()))?,
-        verifying_contract: parse_address(asset)
-            .map_err(|e| SignError::Requirements(format!("asset: {e}")))?,
+        verifying_contract: parse_address(asset).map_err(|e| SignError::Requirements(format!("asset: {e}")))?,
     })
 }
 
@@ -104,14 +92,10 @@ fn signed_payload(
     max_timeout_seconds: u64,
 ) -> Result<ExactEvmPayload, SignError> {
     let to = parse_address(pay_to).map_err(|e| SignError::Requirements(format!("payTo: {e}")))?;
-    let value =
-        parse_amount(amount).map_err(|e| SignError::Requirements(format!("amount: {e}")))?;
+    let value = parse_amount(amount).map_err(|e| SignError::Requirements(format!("amount: {e}")))?;
     let authorization = new_authorization(signer.address(), to, value, now, max_timeout_seconds);
     let signature = sign_authorization(signer, domain, &authorization)?;
-    Ok(ExactEvmPayload {
-        signature: signature.to_hex(),
-        authorization: authorization.to_wire(),
-    })
+    Ok(ExactEvmPayload { signature: signature.to_hex(), authorization: authorization.to_wire() })
 }
 
 /// A complete v2 payment answering `accepted` (echoed verbatim), at time `now`.
@@ -122,21 +106,9 @@ pub fn pay_v2(
     now: u64,
 ) -> Result<PaymentPayloadV2, SignError> {
     let domain = domain_from_requirements_v2(accepted)?;
-    let payload = signed_payload(
-        signer,
-        &domain,
-        &accepted.pay_to,
-        &accepted.amount,
-        now,
-        accepted.max_timeout_seconds,
-    )?;
-    Ok(PaymentPayloadV2 {
-        x402_version: 2,
-        resource,
-        accepted: accepted.clone(),
-        payload,
-        extensions: None,
-    })
+    let payload =
+        signed_payload(signer, &domain, &accepted.pay_to, &accepted.amount, now, accepted.max_timeout_seconds)?;
+    Ok(PaymentPayloadV2 { x402_version: 2, resource, accepted: accepted.clone(), payload, extensions: None })
 }
 
 /// A complete v1 payment answering `requirements`, at time `now`.
@@ -163,10 +135,7 @@ pub fn pay_v1(
 }
 
 /// EIP-191 (`personal_sign`) signature over `otonix order <order_id>`.
-pub fn sign_order(
-    signer: &PrivateKeySigner,
-    order_id: &str,
-) -> Result<PaymentSignature, SignError> {
+pub fn sign_order(signer: &PrivateKeySigner, order_id: &str) -> Result<PaymentSignature, SignError> {
     let signature = signer.sign_message_sync(order_message(order_id).as_bytes())?;
     Ok(PaymentSignature::from_signature(&signature))
 }

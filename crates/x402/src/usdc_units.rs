@@ -21,11 +21,7 @@ pub fn format_usdc(micro: u64) -> String {
 /// Formats signed micro-USDC (e.g. a balance that may be negative): `-500000` → `"-0.5"`.
 pub fn format_usdc_signed(micro: i64) -> String {
     let magnitude = format_usdc(micro.unsigned_abs());
-    if micro < 0 {
-        format!("-{magnitude}")
-    } else {
-        magnitude
-    }
+    if micro < 0 { format!("-{magnitude}") } else { magnitude }
 }
 
 /// Parses a non-negative USDC decimal (`"9.99"`, `"10"`, `"0.000001"`) into micro-units.
@@ -47,15 +43,10 @@ pub fn parse_usdc(text: &str) -> Result<u64, ParseError> {
         Some(f) if f.is_empty() || f.len() > 6 || !all_digits(f) => {
             return Err(ParseError::BadDecimal);
         }
-        Some(f) => format!("{f:0<6}")
-            .parse::<u64>()
-            .map_err(|_| ParseError::BadDecimal)?,
+        Some(f) => format!("{f:0<6}").parse::<u64>().map_err(|_| ParseError::BadDecimal)?,
     };
     let whole: u64 = whole.parse().map_err(|_| ParseError::OutOfRange)?;
-    whole
-        .checked_mul(MICRO_PER_USDC)
-        .and_then(|w| w.checked_add(fraction_micro))
-        .ok_or(ParseError::OutOfRange)
+    whole.checked_mul(MICRO_PER_USDC).and_then(|w| w.checked_add(fraction_micro)).ok_or(ParseError::OutOfRange)
 }
 
 /// Parses a possibly negative USDC decimal (leading `-` allowed) into signed micro-units.
@@ -88,18 +79,7 @@ mod tests {
         assert_eq!(parse_usdc("9.99"), Ok(9_990_000));
         assert_eq!(parse_usdc("0.000001"), Ok(1));
         assert_eq!(parse_usdc("100000"), Ok(100_000_000_000));
-        for bad in [
-            "",
-            ".5",
-            "5.",
-            "1.0000001",
-            "+1",
-            "-1",
-            "1e3",
-            " 1",
-            "1,5",
-            "1.2.3",
-        ] {
+        for bad in ["", ".5", "5.", "1.0000001", "+1", "-1", "1e3", " 1", "1,5", "1.2.3"] {
             assert!(parse_usdc(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_usdc_signed("-0.5"), Ok(-500_000));

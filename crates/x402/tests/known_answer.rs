@@ -18,10 +18,7 @@ fn type_hash_matches_usdc() {
         TRANSFER_WITH_AUTHORIZATION_TYPEHASH,
         b256("0x7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267")
     );
-    assert_eq!(
-        vector_authorization().message().eip712_type_hash(),
-        TRANSFER_WITH_AUTHORIZATION_TYPEHASH
-    );
+    assert_eq!(vector_authorization().message().eip712_type_hash(), TRANSFER_WITH_AUTHORIZATION_TYPEHASH);
 }
 
 #[test]
@@ -39,41 +36,25 @@ fn signing_hash_matches() {
 fn vector_signature_recovers_to_payer() {
     let signature = PaymentSignature::parse(SIGNATURE).unwrap();
     assert_eq!(signature.v(), 28);
-    check_authorization_signature(
-        &vector_authorization(),
-        &signature,
-        &TokenDomain::base_usdc(),
-    )
-    .unwrap();
+    check_authorization_signature(&vector_authorization(), &signature, &TokenDomain::base_usdc()).unwrap();
 }
 
 #[test]
 fn event_topics_are_the_keccak_of_their_signatures() {
-    assert_eq!(
-        keccak256("Transfer(address,address,uint256)"),
-        TRANSFER_TOPIC
-    );
-    assert_eq!(
-        keccak256("AuthorizationUsed(address,bytes32)"),
-        AUTHORIZATION_USED_TOPIC
-    );
+    assert_eq!(keccak256("Transfer(address,address,uint256)"), TRANSFER_TOPIC);
+    assert_eq!(keccak256("AuthorizationUsed(address,bytes32)"), AUTHORIZATION_USED_TOPIC);
 }
 
 #[test]
 fn selectors_match() {
     let selector = |sig: &str| <[u8; 4]>::try_from(&keccak256(sig)[..4]).unwrap();
     assert_eq!(
-        selector(
-            "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
-        ),
+        selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"),
         TRANSFER_WITH_AUTHORIZATION_SELECTOR
     );
     assert_eq!(selector("transfer(address,uint256)"), TRANSFER_SELECTOR);
     assert_eq!(selector("balanceOf(address)"), BALANCE_OF_SELECTOR);
-    assert_eq!(
-        selector("authorizationState(address,bytes32)"),
-        AUTHORIZATION_STATE_SELECTOR
-    );
+    assert_eq!(selector("authorizationState(address,bytes32)"), AUTHORIZATION_STATE_SELECTOR);
     assert_eq!(selector("DOMAIN_SEPARATOR()"), DOMAIN_SEPARATOR_SELECTOR);
 }
 
@@ -94,31 +75,16 @@ fn transfer_with_authorization_calldata_layout() {
 
 #[test]
 fn simple_calldata_and_return_decoding() {
-    assert_eq!(
-        calldata::transfer(PAY_TO, x402::U256::from(1u8))[..4],
-        TRANSFER_SELECTOR
-    );
+    assert_eq!(calldata::transfer(PAY_TO, x402::U256::from(1u8))[..4], TRANSFER_SELECTOR);
     assert_eq!(calldata::balance_of(PAYER)[..4], BALANCE_OF_SELECTOR);
-    assert_eq!(
-        calldata::authorization_state(PAYER, b256(NONCE))[..4],
-        AUTHORIZATION_STATE_SELECTOR
-    );
-    assert_eq!(
-        calldata::domain_separator(),
-        DOMAIN_SEPARATOR_SELECTOR.to_vec()
-    );
+    assert_eq!(calldata::authorization_state(PAYER, b256(NONCE))[..4], AUTHORIZATION_STATE_SELECTOR);
+    assert_eq!(calldata::domain_separator(), DOMAIN_SEPARATOR_SELECTOR.to_vec());
     let mut word = [0u8; 32];
     word[31] = 1;
     assert_eq!(calldata::decode_authorization_state(&word), Ok(true));
-    assert_eq!(
-        calldata::decode_balance_of(&word),
-        Ok(x402::U256::from(1u8))
-    );
+    assert_eq!(calldata::decode_balance_of(&word), Ok(x402::U256::from(1u8)));
     assert!(calldata::decode_balance_of(&word[..31]).is_err());
-    assert_eq!(
-        calldata::decode_domain_separator(b256(DOMAIN_SEPARATOR).as_slice()),
-        Ok(b256(DOMAIN_SEPARATOR))
-    );
+    assert_eq!(calldata::decode_domain_separator(b256(DOMAIN_SEPARATOR).as_slice()), Ok(b256(DOMAIN_SEPARATOR)));
 }
 
 #[test]

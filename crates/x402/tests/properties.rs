@@ -9,22 +9,15 @@ use x402::wire::SettlementResponse;
 use x402::{U256, decode_header, decode_payment_header, encode_header};
 
 fn settlement() -> impl Strategy<Value = SettlementResponse> {
-    (
-        any::<bool>(),
-        ".*",
-        ".*",
-        proptest::option::of(".*"),
-        proptest::option::of(".*"),
+    (any::<bool>(), ".*", ".*", proptest::option::of(".*"), proptest::option::of(".*")).prop_map(
+        |(success, transaction, network, payer, error_reason)| SettlementResponse {
+            success,
+            transaction,
+            network,
+            payer,
+            error_reason,
+        },
     )
-        .prop_map(
-            |(success, transaction, network, payer, error_reason)| SettlementResponse {
-                success,
-                transaction,
-                network,
-                payer,
-                error_reason,
-            },
-        )
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -37,8 +30,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 32, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-            proptest::collection::btree_map(".*", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            proptest::collection::btree_map(".*", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

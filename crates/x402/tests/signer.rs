@@ -20,8 +20,7 @@ fn payer() -> PrivateKeySigner {
 fn dev_key_produces_the_known_signature() {
     let signer = payer();
     assert_eq!(signer.address(), PAYER);
-    let signature =
-        sign_authorization(&signer, &TokenDomain::base_usdc(), &vector_authorization()).unwrap();
+    let signature = sign_authorization(&signer, &TokenDomain::base_usdc(), &vector_authorization()).unwrap();
     assert_eq!(signature.to_hex(), SIGNATURE);
 }
 
@@ -29,27 +28,18 @@ fn dev_key_produces_the_known_signature() {
 fn v2_payment_is_accepted_by_the_verifier() {
     let now = 1_900_000_000;
     let accepted = offer().requirements_v2(Some("order-1"));
-    let resource = ResourceInfo {
-        url: "https://h/x".into(),
-        description: None,
-        mime_type: None,
-        other: Default::default(),
-    };
+    let resource =
+        ResourceInfo { url: "https://h/x".into(), description: None, mime_type: None, other: Default::default() };
     let payment = pay_v2(&payer(), &accepted, Some(resource), now).unwrap();
     let header = encode_header(&payment);
-    let IncomingPayment::Exact(decoded) = decode_payment_header(&header).unwrap() else {
-        panic!()
-    };
+    let IncomingPayment::Exact(decoded) = decode_payment_header(&header).unwrap() else { panic!() };
     let exact = verify_exact(&decoded, &offer(), now).unwrap();
     assert_eq!(exact.order_id(), Some("order-1"));
     assert_eq!(exact.authorization.valid_after, x402::U256::from(now - 600));
     assert_eq!(exact.authorization.valid_before, x402::U256::from(now + 60));
     // A second payment uses a fresh random nonce.
     let again = pay_v2(&payer(), &accepted, None, now).unwrap();
-    assert_ne!(
-        again.payload.authorization.nonce,
-        payment.payload.authorization.nonce
-    );
+    assert_ne!(again.payload.authorization.nonce, payment.payload.authorization.nonce);
 }
 
 #[test]
@@ -63,25 +53,18 @@ fn v1_payment_is_accepted_by_the_verifier() {
 #[test]
 fn another_key_is_a_mismatch() {
     let other: PrivateKeySigner = OTHER_KEY.parse().unwrap();
-    let signature =
-        sign_authorization(&other, &TokenDomain::base_usdc(), &vector_authorization()).unwrap();
+    let signature = sign_authorization(&other, &TokenDomain::base_usdc(), &vector_authorization()).unwrap();
     let payment = PaymentPayload::V2(payment_v2(&vector_authorization(), &signature.to_hex()));
     assert_eq!(
         verify_exact(&payment, &offer(), NOW),
-        Err(Rejection::SignatureMismatch {
-            recovered: other.address(),
-            from: PAYER
-        })
+        Err(Rejection::SignatureMismatch { recovered: other.address(), from: PAYER })
     );
 }
 
 #[test]
 fn client_domain_needs_extra_name_and_version() {
     let mut accepted = offer().requirements_v2(None);
-    assert_eq!(
-        domain_from_requirements_v2(&accepted).unwrap(),
-        TokenDomain::base_usdc()
-    );
+    assert_eq!(domain_from_requirements_v2(&accepted).unwrap(), TokenDomain::base_usdc());
     accepted.extra = None;
     assert!(pay_v2(&payer(), &accepted, None, 1).is_err());
 }
@@ -91,7 +74,6 @@ fn order_signatures_verify() {
     let signature = sign_order(&payer(), "9f1c00000000000000000000000000aa").unwrap();
     verify_order_signature("9f1c00000000000000000000000000aa", PAYER, &signature).unwrap();
     assert_eq!(signature, PaymentSignature::parse(ORDER_SIGNATURE).unwrap());
-    let proof =
-        signed_transfer_proof(&payer(), "9f1c00000000000000000000000000aa", b256(NONCE)).unwrap();
+    let proof = signed_transfer_proof(&payer(), "9f1c00000000000000000000000000aa", b256(NONCE)).unwrap();
     check_payer_binding(&proof, false).unwrap();
 }

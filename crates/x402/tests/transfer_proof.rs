@@ -4,12 +4,10 @@ mod common;
 
 use common::*;
 use x402::constants::{BASE_USDC, TRANSFER_TOPIC};
-use x402::proof::{
-    ProofTerms, check_transfer_receipt, minimum_payment, tolerance_ppm_from_decimal,
-};
+use x402::proof::{ProofTerms, check_transfer_receipt, minimum_payment, tolerance_ppm_from_decimal};
 use x402::receipt::{
-    ReceiptLog, TxReceipt, authorization_used_log, decode_authorization_used,
-    find_authorization_used, sum_transfers, transfer_log,
+    ReceiptLog, TxReceipt, authorization_used_log, decode_authorization_used, find_authorization_used, sum_transfers,
+    transfer_log,
 };
 use x402::{Address, Rejection, U256};
 
@@ -32,12 +30,7 @@ fn usdc(from: Address, to: Address, value: u64) -> ReceiptLog {
 }
 
 fn receipt(logs: Vec<ReceiptLog>) -> TxReceipt {
-    TxReceipt {
-        success: true,
-        block_number: 100,
-        block_timestamp: CREATED_AT,
-        logs,
-    }
+    TxReceipt { success: true, block_number: 100, block_timestamp: CREATED_AT, logs }
 }
 
 fn check(receipt: &TxReceipt, head: u64) -> Result<U256, Rejection> {
@@ -46,41 +39,24 @@ fn check(receipt: &TxReceipt, head: u64) -> Result<U256, Rejection> {
 
 #[test]
 fn sums_several_matching_transfers() {
-    let r = receipt(vec![
-        usdc(PAYER, PAY_TO, 5_000_000),
-        usdc(PAYER, PAY_TO, 5_000_000),
-    ]);
+    let r = receipt(vec![usdc(PAYER, PAY_TO, 5_000_000), usdc(PAYER, PAY_TO, 5_000_000)]);
     assert_eq!(check(&r, 101), Ok(U256::from(10_000_000u64)));
 }
 
 #[test]
 fn exactly_at_tolerance_is_accepted_one_unit_below_is_not() {
-    let at = receipt(vec![
-        usdc(PAYER, PAY_TO, 4_000_000),
-        usdc(PAYER, PAY_TO, 5_900_000),
-    ]);
+    let at = receipt(vec![usdc(PAYER, PAY_TO, 4_000_000), usdc(PAYER, PAY_TO, 5_900_000)]);
     assert_eq!(check(&at, 101), Ok(U256::from(9_900_000u64)));
-    let below = receipt(vec![
-        usdc(PAYER, PAY_TO, 4_000_000),
-        usdc(PAYER, PAY_TO, 5_899_999),
-    ]);
+    let below = receipt(vec![usdc(PAYER, PAY_TO, 4_000_000), usdc(PAYER, PAY_TO, 5_899_999)]);
     assert_eq!(
         check(&below, 101),
-        Err(Rejection::Underpaid {
-            paid: U256::from(9_899_999u64),
-            required: U256::from(9_900_000u64)
-        })
+        Err(Rejection::Underpaid { paid: U256::from(9_899_999u64), required: U256::from(9_900_000u64) })
     );
 }
 
 #[test]
 fn logs_of_other_contracts_recipients_and_senders_are_ignored() {
-    let other_token = transfer_log(
-        Address::repeat_byte(0xee),
-        PAYER,
-        PAY_TO,
-        U256::from(10_000_000u64),
-    );
+    let other_token = transfer_log(Address::repeat_byte(0xee), PAYER, PAY_TO, U256::from(10_000_000u64));
     let r = receipt(vec![
         other_token,
         usdc(PAYER, Address::repeat_byte(0x01), 10_000_000),
@@ -108,21 +84,9 @@ fn malformed_transfer_logs_are_ignored() {
 fn confirmations_are_counted_from_the_head() {
     let r = receipt(vec![usdc(PAYER, PAY_TO, 10_000_000)]);
     let pending = check(&r, 100).unwrap_err();
-    assert_eq!(
-        pending,
-        Rejection::PendingConfirmations {
-            confirmations: 1,
-            required: 2
-        }
-    );
+    assert_eq!(pending, Rejection::PendingConfirmations { confirmations: 1, required: 2 });
     assert!(pending.is_pending());
-    assert_eq!(
-        check(&r, 99),
-        Err(Rejection::PendingConfirmations {
-            confirmations: 0,
-            required: 2
-        })
-    );
+    assert_eq!(check(&r, 99), Err(Rejection::PendingConfirmations { confirmations: 0, required: 2 }));
     let accepted = check_transfer_receipt(Some(&r), 101, &terms()).unwrap();
     assert_eq!(accepted.confirmations, 2);
 }
@@ -153,10 +117,7 @@ fn block_may_be_at_most_120_seconds_older_than_the_order() {
     r.block_timestamp = CREATED_AT - 121;
     assert_eq!(
         check(&r, 101),
-        Err(Rejection::PaidBeforeOrder {
-            block_timestamp: CREATED_AT - 121,
-            earliest: CREATED_AT - 120
-        })
+        Err(Rejection::PaidBeforeOrder { block_timestamp: CREATED_AT - 121, earliest: CREATED_AT - 120 })
     );
 }
 
@@ -193,10 +154,7 @@ fn logs_captured_from_anvil_decode() {
             ),
         ],
     };
-    assert_eq!(
-        find_authorization_used(&receipt.logs, BASE_USDC, PAYER, b256(nonce)),
-        Some(0)
-    );
+    assert_eq!(find_authorization_used(&receipt.logs, BASE_USDC, PAYER, b256(nonce)), Some(0));
     let terms = ProofTerms {
         amount: U256::from(10_000u64),
         tolerance_ppm: 1_000_000,
@@ -205,18 +163,12 @@ fn logs_captured_from_anvil_decode() {
         ..terms()
     };
     let accepted = check_transfer_receipt(Some(&receipt), 3, &terms).unwrap();
-    assert_eq!(
-        (accepted.paid, accepted.confirmations),
-        (U256::from(10_000u64), 1)
-    );
+    assert_eq!((accepted.paid, accepted.confirmations), (U256::from(10_000u64), 1));
 }
 
 #[test]
 fn minimum_payment_rounds_up_with_integers() {
-    assert_eq!(
-        minimum_payment(U256::from(10_000_000u64), 990_000),
-        U256::from(9_900_000u64)
-    );
+    assert_eq!(minimum_payment(U256::from(10_000_000u64), 990_000), U256::from(9_900_000u64));
     assert_eq!(minimum_payment(U256::from(1u8), 990_000), U256::from(1u8));
     assert_eq!(minimum_payment(U256::from(3u8), 500_000), U256::from(2u8));
     assert_eq!(minimum_payment(U256::MAX, 1_000_000), U256::MAX);
@@ -230,30 +182,12 @@ fn minimum_payment_rounds_up_with_integers() {
 #[test]
 fn authorization_used_is_found_for_reconciliation() {
     let nonce = b256(NONCE);
-    let logs = vec![
-        authorization_used_log(BASE_USDC, PAYER, nonce),
-        usdc(PAYER, PAY_TO, 10_000),
-    ];
+    let logs = vec![authorization_used_log(BASE_USDC, PAYER, nonce), usdc(PAYER, PAY_TO, 10_000)];
     let used = decode_authorization_used(&logs[0]).unwrap();
-    assert_eq!(
-        (used.token, used.authorizer, used.nonce),
-        (BASE_USDC, PAYER, nonce)
-    );
-    assert_eq!(
-        find_authorization_used(&logs, BASE_USDC, PAYER, nonce),
-        Some(0)
-    );
-    assert_eq!(
-        find_authorization_used(&logs, BASE_USDC, PAY_TO, nonce),
-        None
-    );
-    assert_eq!(
-        find_authorization_used(&logs, BASE_USDC, PAYER, b256(DOMAIN_SEPARATOR)),
-        None
-    );
-    assert_eq!(
-        find_authorization_used(&logs, Address::repeat_byte(0xee), PAYER, nonce),
-        None
-    );
+    assert_eq!((used.token, used.authorizer, used.nonce), (BASE_USDC, PAYER, nonce));
+    assert_eq!(find_authorization_used(&logs, BASE_USDC, PAYER, nonce), Some(0));
+    assert_eq!(find_authorization_used(&logs, BASE_USDC, PAY_TO, nonce), None);
+    assert_eq!(find_authorization_used(&logs, BASE_USDC, PAYER, b256(DOMAIN_SEPARATOR)), None);
+    assert_eq!(find_authorization_used(&logs, Address::repeat_byte(0xee), PAYER, nonce), None);
     assert_eq!(decode_authorization_used(&logs[1]), None);
 }

@@ -52,35 +52,14 @@ fn every_window_boundary() {
 #[test]
 fn window_is_checked_in_verify_exact() {
     // The vector: validAfter 1740672089, validBefore 1740672154, maxTimeout 60.
-    assert_eq!(
-        code(verify_exact(&vector_v2(), &offer(), VALID_AFTER)),
-        "ok"
-    );
-    assert_eq!(
-        code(verify_exact(&vector_v2(), &offer(), VALID_AFTER - 1)),
-        "not_yet_valid"
-    );
-    assert_eq!(
-        code(verify_exact(&vector_v2(), &offer(), VALID_BEFORE - 6)),
-        "ok"
-    );
-    assert_eq!(
-        code(verify_exact(&vector_v2(), &offer(), VALID_BEFORE - 5)),
-        "expires_too_soon"
-    );
+    assert_eq!(code(verify_exact(&vector_v2(), &offer(), VALID_AFTER)), "ok");
+    assert_eq!(code(verify_exact(&vector_v2(), &offer(), VALID_AFTER - 1)), "not_yet_valid");
+    assert_eq!(code(verify_exact(&vector_v2(), &offer(), VALID_BEFORE - 6)), "ok");
+    assert_eq!(code(verify_exact(&vector_v2(), &offer(), VALID_BEFORE - 5)), "expires_too_soon");
     // With maxTimeoutSeconds 0 the latest allowed validBefore is now + 60.
-    let short = x402::Offer {
-        max_timeout_seconds: 0,
-        ..offer()
-    };
-    assert_eq!(
-        code(verify_exact(&vector_v2(), &short, VALID_BEFORE - 60)),
-        "ok"
-    );
-    assert_eq!(
-        code(verify_exact(&vector_v2(), &short, VALID_BEFORE - 61)),
-        "expires_too_late"
-    );
+    let short = x402::Offer { max_timeout_seconds: 0, ..offer() };
+    assert_eq!(code(verify_exact(&vector_v2(), &short, VALID_BEFORE - 60)), "ok");
+    assert_eq!(code(verify_exact(&vector_v2(), &short, VALID_BEFORE - 61)), "expires_too_late");
 }
 
 #[test]
@@ -91,10 +70,7 @@ fn value_must_equal_the_amount_exactly() {
         let payment = PaymentPayload::V2(payment_v2(&authorization, SIGNATURE));
         assert_eq!(
             verify_exact(&payment, &offer(), NOW),
-            Err(Rejection::AmountMismatch {
-                value: U256::from(value),
-                amount: U256::from(VALUE)
-            })
+            Err(Rejection::AmountMismatch { value: U256::from(value), amount: U256::from(VALUE) })
         );
     }
 }
@@ -104,36 +80,20 @@ fn recipient_must_be_pay_to() {
     let mut authorization = vector_authorization();
     authorization.to = PAYER;
     let payment = PaymentPayload::V1(payment_v1(&authorization, SIGNATURE));
-    assert_eq!(
-        verify_exact(&payment, &offer(), NOW),
-        Err(Rejection::RecipientMismatch {
-            to: PAYER,
-            pay_to: PAY_TO
-        })
-    );
+    assert_eq!(verify_exact(&payment, &offer(), NOW), Err(Rejection::RecipientMismatch { to: PAYER, pay_to: PAY_TO }));
 }
 
 #[test]
 fn network_must_be_ours() {
     let mut v1 = payment_v1(&vector_authorization(), SIGNATURE);
     v1.network = "base-sepolia".into();
-    assert_eq!(
-        code(verify_exact(&PaymentPayload::V1(v1.clone()), &offer(), NOW)),
-        "network_mismatch"
-    );
+    assert_eq!(code(verify_exact(&PaymentPayload::V1(v1.clone()), &offer(), NOW)), "network_mismatch");
     v1.network = "eip155:8453".into();
-    assert_eq!(
-        code(verify_exact(&PaymentPayload::V1(v1), &offer(), NOW)),
-        "ok"
-    );
+    assert_eq!(code(verify_exact(&PaymentPayload::V1(v1), &offer(), NOW)), "ok");
     for network in ["eip155:84532", "base", "eip155:08453", ""] {
         let mut v2 = payment_v2(&vector_authorization(), SIGNATURE);
         v2.accepted.network = network.into();
-        assert_eq!(
-            code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)),
-            "network_mismatch",
-            "{network}"
-        );
+        assert_eq!(code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)), "network_mismatch", "{network}");
     }
 }
 
@@ -141,17 +101,11 @@ fn network_must_be_ours() {
 fn asset_must_be_ours() {
     let mut v2 = payment_v2(&vector_authorization(), SIGNATURE);
     v2.accepted.asset = SEPOLIA_USDC.into();
-    assert_eq!(
-        code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)),
-        "asset_mismatch"
-    );
+    assert_eq!(code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)), "asset_mismatch");
     // Any letter case of our asset is ours.
     let mut v2 = payment_v2(&vector_authorization(), SIGNATURE);
     v2.accepted.asset = v2.accepted.asset.to_lowercase();
-    assert_eq!(
-        code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)),
-        "ok"
-    );
+    assert_eq!(code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)), "ok");
 }
 
 #[test]
@@ -176,32 +130,21 @@ fn scheme_must_be_exact() {
     v1.scheme = "upto".into();
     assert_eq!(
         verify_exact(&PaymentPayload::V1(v1), &offer(), NOW),
-        Err(Rejection::UnsupportedScheme {
-            scheme: "upto".into()
-        })
+        Err(Rejection::UnsupportedScheme { scheme: "upto".into() })
     );
     let mut v2 = payment_v2(&vector_authorization(), SIGNATURE);
     v2.accepted.scheme = "Exact".into();
-    assert_eq!(
-        code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)),
-        "unsupported_scheme"
-    );
+    assert_eq!(code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)), "unsupported_scheme");
 }
 
 #[test]
 fn version_must_match_the_shape() {
     let mut v1 = payment_v1(&vector_authorization(), SIGNATURE);
     v1.x402_version = 3;
-    assert_eq!(
-        verify_exact(&PaymentPayload::V1(v1), &offer(), NOW),
-        Err(Rejection::UnsupportedVersion { version: 3 })
-    );
+    assert_eq!(verify_exact(&PaymentPayload::V1(v1), &offer(), NOW), Err(Rejection::UnsupportedVersion { version: 3 }));
     let mut v2 = payment_v2(&vector_authorization(), SIGNATURE);
     v2.x402_version = 1;
-    assert_eq!(
-        code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)),
-        "unsupported_version"
-    );
+    assert_eq!(code(verify_exact(&PaymentPayload::V2(v2), &offer(), NOW)), "unsupported_version");
 }
 
 #[test]
@@ -213,11 +156,7 @@ fn malformed_fields_are_named() {
     };
     let rejection = mutate(&|p| p.payload.authorization.value = "+10000".into());
     assert_eq!(rejection.code(), "malformed");
-    assert!(
-        rejection.message().contains("authorization.value"),
-        "{}",
-        rejection.message()
-    );
+    assert!(rejection.message().contains("authorization.value"), "{}", rejection.message());
     let rejection = mutate(&|p| p.payload.authorization.nonce = format!("0x{}", "ab".repeat(31)));
     assert!(rejection.message().contains("nonce"));
     let rejection = mutate(&|p| p.payload.authorization.from = "0x1234".into());
@@ -249,20 +188,12 @@ fn rejection_codes_are_stable_snake_case() {
     let samples = [
         Rejection::Malformed { detail: "x".into() },
         Rejection::SignatureHighS,
-        Rejection::PendingConfirmations {
-            confirmations: 1,
-            required: 2,
-        },
+        Rejection::PendingConfirmations { confirmations: 1, required: 2 },
         Rejection::TransactionPending,
         Rejection::TransactionFailed,
     ];
     for rejection in &samples {
-        assert!(
-            rejection
-                .code()
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_')
-        );
+        assert!(rejection.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
         assert!(!rejection.message().is_empty());
         assert!(!rejection.x402_reason().is_empty());
     }

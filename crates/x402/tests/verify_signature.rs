@@ -26,19 +26,12 @@ fn high_s_twin_is_rejected_although_it_recovers() {
     bytes[32..64].copy_from_slice(&high_s.to_be_bytes::<32>());
     bytes[64] = if signature.v() == 27 { 28 } else { 27 };
     // alloy alone accepts it: the twin recovers to the same payer.
-    let twin = alloy_primitives::Signature::new(
-        U256::from_be_bytes(signature.r().0),
-        high_s,
-        bytes[64] == 28,
-    );
+    let twin = alloy_primitives::Signature::new(U256::from_be_bytes(signature.r().0), high_s, bytes[64] == 28);
     let hash = vector_authorization().signing_hash(&TokenDomain::base_usdc());
     assert_eq!(twin.recover_address_from_prehash(&hash).unwrap(), PAYER);
     let twin_hex = PaymentSignature(bytes).to_hex();
     let payment = PaymentPayload::V2(payment_v2(&vector_authorization(), &twin_hex));
-    assert_eq!(
-        verify_exact(&payment, &offer(), NOW),
-        Err(Rejection::SignatureHighS)
-    );
+    assert_eq!(verify_exact(&payment, &offer(), NOW), Err(Rejection::SignatureHighS));
 }
 
 #[test]
@@ -46,20 +39,14 @@ fn v_must_be_27_or_28_as_sent() {
     // 0x1c = 28 is the vector; 1 has the same parity and alloy would accept it.
     for v in [0u8, 1, 29, 255] {
         let payment = PaymentPayload::V2(payment_v2(&vector_authorization(), &signature_with_v(v)));
-        assert_eq!(
-            verify_exact(&payment, &offer(), NOW),
-            Err(Rejection::SignatureBadV { v })
-        );
+        assert_eq!(verify_exact(&payment, &offer(), NOW), Err(Rejection::SignatureBadV { v }));
     }
 }
 
 #[test]
 fn wrong_parity_recovers_someone_else() {
     let payment = PaymentPayload::V2(payment_v2(&vector_authorization(), &signature_with_v(27)));
-    assert_eq!(
-        code(verify_exact(&payment, &offer(), NOW)),
-        "signature_mismatch"
-    );
+    assert_eq!(code(verify_exact(&payment, &offer(), NOW)), "signature_mismatch");
 }
 
 #[test]
@@ -68,21 +55,14 @@ fn signature_over_other_fields_is_a_mismatch() {
     let mut authorization = vector_authorization();
     authorization.from = Address::repeat_byte(0x11);
     let signature = PaymentSignature::parse(SIGNATURE).unwrap();
-    let result =
-        check_authorization_signature(&authorization, &signature, &TokenDomain::base_usdc());
-    assert!(
-        matches!(result, Err(Rejection::SignatureMismatch { from, .. }) if from == authorization.from)
-    );
+    let result = check_authorization_signature(&authorization, &signature, &TokenDomain::base_usdc());
+    assert!(matches!(result, Err(Rejection::SignatureMismatch { from, .. }) if from == authorization.from));
 }
 
 #[test]
 fn signature_under_another_domain_is_a_mismatch() {
     let signature = PaymentSignature::parse(SIGNATURE).unwrap();
-    let sepolia = TokenDomain {
-        name: "USDC".into(),
-        chain_id: 84532,
-        ..TokenDomain::base_usdc()
-    };
+    let sepolia = TokenDomain { name: "USDC".into(), chain_id: 84532, ..TokenDomain::base_usdc() };
     let result = check_authorization_signature(&vector_authorization(), &signature, &sepolia);
     assert_eq!(code(result), "signature_mismatch");
 }
@@ -91,8 +71,5 @@ fn signature_under_another_domain_is_a_mismatch() {
 fn zero_signature_is_invalid() {
     let zero = format!("0x{}1b", "00".repeat(64));
     let payment = PaymentPayload::V2(payment_v2(&vector_authorization(), &zero));
-    assert_eq!(
-        verify_exact(&payment, &offer(), NOW),
-        Err(Rejection::SignatureInvalid)
-    );
+    assert_eq!(verify_exact(&payment, &offer(), NOW), Err(Rejection::SignatureInvalid));
 }

@@ -74,34 +74,26 @@ fn facilitator_bodies_have_the_spec_shape() {
     let value = serde_json::to_value(&request).unwrap();
     assert_eq!(value["paymentPayload"]["accepted"]["amount"], "10000");
     assert_eq!(value["paymentRequirements"]["network"], "eip155:8453");
-    assert_eq!(
-        serde_json::from_value::<VerifyRequest>(value).unwrap(),
-        request
-    );
+    assert_eq!(serde_json::from_value::<VerifyRequest>(value).unwrap(), request);
 
-    let verify: VerifyResponse = serde_json::from_value(
-        json!({ "isValid": false, "invalidReason": "insufficient_funds", "payer": "0xabc" }),
-    )
-    .unwrap();
+    let verify: VerifyResponse =
+        serde_json::from_value(json!({ "isValid": false, "invalidReason": "insufficient_funds", "payer": "0xabc" }))
+            .unwrap();
     assert!(!verify.is_valid);
     let settle: SettleResponse = serde_json::from_value(json!({
         "success": false, "errorReason": "x", "errorMessage": "y", "payer": "0xabc", "transaction": "", "network": "eip155:8453"
     }))
     .unwrap();
-    assert_eq!(
-        SettlementResponse::from(settle).error_reason.as_deref(),
-        Some("x")
-    );
+    assert_eq!(SettlementResponse::from(settle).error_reason.as_deref(), Some("x"));
     let supported: SupportedResponse = serde_json::from_value(json!({
         "kinds": [{ "x402Version": 2, "scheme": "exact", "network": "eip155:8453" }],
         "extensions": [], "signers": { "eip155:*": ["0xabc"] }
     }))
     .unwrap();
     assert_eq!(supported.signers["eip155:*"], vec!["0xabc".to_owned()]);
-    let v1_supported: SupportedResponse = serde_json::from_value(
-        json!({ "kinds": [{ "x402Version": 1, "scheme": "exact", "network": "base" }] }),
-    )
-    .unwrap();
+    let v1_supported: SupportedResponse =
+        serde_json::from_value(json!({ "kinds": [{ "x402Version": 1, "scheme": "exact", "network": "base" }] }))
+            .unwrap();
     assert!(v1_supported.signers.is_empty());
 }
 
@@ -115,12 +107,7 @@ fn settlement_response_has_exactly_the_spec_members() {
         error_reason: None,
     };
     let value: Value = decode_header(&encode_header(&response)).unwrap();
-    let keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys.len(), 4);
     for key in ["success", "transaction", "network", "payer"] {
         assert!(keys.contains(&key), "{key}");

@@ -17,11 +17,7 @@ pub fn order_message(order_id: &str) -> String {
 ///
 /// `v` may be 27/28 or 0/1 (wallets differ); a high `s` is accepted because this signature only
 /// binds identity and is never used as a replay key.
-pub fn verify_order_signature(
-    order_id: &str,
-    payer: Address,
-    signature: &PaymentSignature,
-) -> Result<(), Rejection> {
+pub fn verify_order_signature(order_id: &str, payer: Address, signature: &PaymentSignature) -> Result<(), Rejection> {
     let parity = match signature.v() {
         0 | 27 => false,
         1 | 28 => true,
@@ -32,19 +28,12 @@ pub fn verify_order_signature(
     let recovered = Signature::new(r, s, parity)
         .recover_address_from_msg(order_message(order_id))
         .map_err(|_| Rejection::PayerSignatureInvalid)?;
-    if recovered == payer {
-        Ok(())
-    } else {
-        Err(Rejection::PayerSignatureMismatch { recovered, payer })
-    }
+    if recovered == payer { Ok(()) } else { Err(Rejection::PayerSignatureMismatch { recovered, payer }) }
 }
 
 /// Step 5 as a rule: accepted when `payer_is_requester_wallet`, else the proof must carry a valid
 /// signature by its payer.
-pub fn check_payer_binding(
-    proof: &TransferProof,
-    payer_is_requester_wallet: bool,
-) -> Result<(), Rejection> {
+pub fn check_payer_binding(proof: &TransferProof, payer_is_requester_wallet: bool) -> Result<(), Rejection> {
     if payer_is_requester_wallet {
         return Ok(());
     }

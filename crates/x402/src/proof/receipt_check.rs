@@ -76,31 +76,18 @@ pub fn check_transfer_receipt(
     if paid < required {
         return Err(Rejection::Underpaid { paid, required });
     }
-    let earliest = terms
-        .order_created_at
-        .saturating_sub(PROOF_BLOCK_AGE_SLACK_SECS);
+    let earliest = terms.order_created_at.saturating_sub(PROOF_BLOCK_AGE_SLACK_SECS);
     if receipt.block_timestamp < earliest {
-        return Err(Rejection::PaidBeforeOrder {
-            block_timestamp: receipt.block_timestamp,
-            earliest,
-        });
+        return Err(Rejection::PaidBeforeOrder { block_timestamp: receipt.block_timestamp, earliest });
     }
     let confirmations = confirmations(receipt.block_number, head_block);
     if confirmations < terms.required_confirmations {
-        return Err(Rejection::PendingConfirmations {
-            confirmations,
-            required: terms.required_confirmations,
-        });
+        return Err(Rejection::PendingConfirmations { confirmations, required: terms.required_confirmations });
     }
-    Ok(ProofAccepted {
-        paid,
-        confirmations,
-    })
+    Ok(ProofAccepted { paid, confirmations })
 }
 
 /// `head − block + 1`, or 0 when the node's head is behind the receipt's block.
 fn confirmations(block_number: u64, head_block: u64) -> u64 {
-    head_block
-        .checked_sub(block_number)
-        .map_or(0, |d| d.saturating_add(1))
+    head_block.checked_sub(block_number).map_or(0, |d| d.saturating_add(1))
 }

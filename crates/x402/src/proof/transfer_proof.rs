@@ -47,12 +47,7 @@ impl TransferProofWire {
             .map(PaymentSignature::parse)
             .transpose()
             .map_err(|e| format!("signature: {e}"))?;
-        Ok(TransferProof {
-            order_id: order_id.to_owned(),
-            tx_hash,
-            payer,
-            signature,
-        })
+        Ok(TransferProof { order_id: order_id.to_owned(), tx_hash, payer, signature })
     }
 }
 

@@ -54,9 +54,7 @@ impl ExactPayment {
 }
 
 fn malformed(field: &str, error: impl std::fmt::Display) -> Rejection {
-    Rejection::Malformed {
-        detail: format!("{field}: {error}"),
-    }
+    Rejection::Malformed { detail: format!("{field}: {error}") }
 }
 
 /// Parses the six authorization strings.
@@ -66,26 +64,18 @@ pub(crate) fn parse_authorization(wire: &Eip3009Authorization) -> Result<Authori
         from: parse_address(&wire.from).map_err(|e| malformed(&format!("{field}.from"), e))?,
         to: parse_address(&wire.to).map_err(|e| malformed(&format!("{field}.to"), e))?,
         value: parse_amount(&wire.value).map_err(|e| malformed(&format!("{field}.value"), e))?,
-        valid_after: parse_amount(&wire.valid_after)
-            .map_err(|e| malformed(&format!("{field}.validAfter"), e))?,
-        valid_before: parse_amount(&wire.valid_before)
-            .map_err(|e| malformed(&format!("{field}.validBefore"), e))?,
+        valid_after: parse_amount(&wire.valid_after).map_err(|e| malformed(&format!("{field}.validAfter"), e))?,
+        valid_before: parse_amount(&wire.valid_before).map_err(|e| malformed(&format!("{field}.validBefore"), e))?,
         nonce: parse_nonce(&wire.nonce).map_err(|e| malformed(&format!("{field}.nonce"), e))?,
     })
 }
 
 fn parse_accepted(accepted: &PaymentRequirementsV2) -> Result<AcceptedTerms, Rejection> {
-    let order_id = match accepted
-        .extra
-        .as_ref()
-        .and_then(|extra| extra.get("orderId"))
-    {
+    let order_id = match accepted.extra.as_ref().and_then(|extra| extra.get("orderId")) {
         None | Some(Value::Null) => None,
-        Some(Value::String(id)) => Some(
-            parse_order_id(id)
-                .map_err(|e| malformed("accepted.extra.orderId", e))?
-                .to_owned(),
-        ),
+        Some(Value::String(id)) => {
+            Some(parse_order_id(id).map_err(|e| malformed("accepted.extra.orderId", e))?.to_owned())
+        }
         Some(_) => return Err(malformed("accepted.extra.orderId", "not a string")),
     };
     Ok(AcceptedTerms {
@@ -103,44 +93,24 @@ fn parse_accepted(accepted: &PaymentRequirementsV2) -> Result<AcceptedTerms, Rej
 pub fn check_form(payment: &PaymentPayload, chain_id: u64) -> Result<ExactPayment, Rejection> {
     let exact = payment.exact_payload();
     let authorization = parse_authorization(&exact.authorization)?;
-    let signature =
-        PaymentSignature::parse(&exact.signature).map_err(|e| Rejection::SignatureMalformed {
-            detail: e.to_string(),
-        })?;
+    let signature = PaymentSignature::parse(&exact.signature)
+        .map_err(|e| Rejection::SignatureMalformed { detail: e.to_string() })?;
     let accepted = match payment {
         PaymentPayload::V1(_) => None,
         PaymentPayload::V2(p) => Some(parse_accepted(&p.accepted)?),
     };
     let (expected_version, scheme, network, named_chain) = match payment {
         PaymentPayload::V1(p) => (1, &p.scheme, &p.network, chain_id_v1(&p.network)),
-        PaymentPayload::V2(p) => (
-            2,
-            &p.accepted.scheme,
-            &p.accepted.network,
-            chain_id_v2(&p.accepted.network),
-        ),
+        PaymentPayload::V2(p) => (2, &p.accepted.scheme, &p.accepted.network, chain_id_v2(&p.accepted.network)),
     };
     if payment.x402_version() != expected_version {
-        return Err(Rejection::UnsupportedVersion {
-            version: payment.x402_version().into(),
-        });
+        return Err(Rejection::UnsupportedVersion { version: payment.x402_version().into() });
     }
     if scheme != SCHEME_EXACT {
-        return Err(Rejection::UnsupportedScheme {
-            scheme: scheme.clone(),
-        });
+        return Err(Rejection::UnsupportedScheme { scheme: scheme.clone() });
     }
     if named_chain != Some(chain_id) {
-        return Err(Rejection::NetworkMismatch {
-            network: network.clone(),
-            expected: caip2(chain_id),
-        });
+        return Err(Rejection::NetworkMismatch { network: network.clone(), expected: caip2(chain_id) });
     }
-    Ok(ExactPayment {
-        x402_version: expected_version,
-        chain_id,
-        authorization,
-        signature,
-        accepted,
-    })
+    Ok(ExactPayment { x402_version: expected_version, chain_id, authorization, signature, accepted })
 }

@@ -26,11 +26,7 @@ use crate::wire::PaymentPayload;
 
 /// Runs steps 1, 3, 4 and 5 against `offer` at time `now` (unix seconds); returns the parsed
 /// payment on success.
-pub fn verify_exact(
-    payment: &PaymentPayload,
-    offer: &Offer,
-    now: u64,
-) -> Result<ExactPayment, Rejection> {
+pub fn verify_exact(payment: &PaymentPayload, offer: &Offer, now: u64) -> Result<ExactPayment, Rejection> {
     let exact = check_form(payment, offer.chain_id())?;
     check_terms(&exact, offer)?;
     check_window(&exact.authorization, now, offer.max_timeout_seconds)?;

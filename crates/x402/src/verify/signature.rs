@@ -32,15 +32,10 @@ pub fn check_authorization_signature(
         return Err(Rejection::SignatureBadV { v: signature.v() });
     }
     let digest = authorization.signing_hash(domain);
-    let recovered = parsed
-        .recover_address_from_prehash(&digest)
-        .map_err(|_| Rejection::SignatureInvalid)?;
+    let recovered = parsed.recover_address_from_prehash(&digest).map_err(|_| Rejection::SignatureInvalid)?;
     if recovered == authorization.from {
         Ok(())
     } else {
-        Err(Rejection::SignatureMismatch {
-            recovered,
-            from: authorization.from,
-        })
+        Err(Rejection::SignatureMismatch { recovered, from: authorization.from })
     }
 }

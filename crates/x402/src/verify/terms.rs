@@ -12,25 +12,16 @@ use super::form::ExactPayment;
 pub fn check_terms(payment: &ExactPayment, offer: &Offer) -> Result<(), Rejection> {
     let authorization = &payment.authorization;
     if authorization.to != offer.pay_to {
-        return Err(Rejection::RecipientMismatch {
-            to: authorization.to,
-            pay_to: offer.pay_to,
-        });
+        return Err(Rejection::RecipientMismatch { to: authorization.to, pay_to: offer.pay_to });
     }
     if authorization.value != offer.amount {
-        return Err(Rejection::AmountMismatch {
-            value: authorization.value,
-            amount: offer.amount,
-        });
+        return Err(Rejection::AmountMismatch { value: authorization.value, amount: offer.amount });
     }
     let Some(accepted) = &payment.accepted else {
         return Ok(());
     };
     if accepted.asset != offer.asset() {
-        return Err(Rejection::AssetMismatch {
-            asset: accepted.asset,
-            expected: offer.asset(),
-        });
+        return Err(Rejection::AssetMismatch { asset: accepted.asset, expected: offer.asset() });
     }
     let field = if chain_id_v2(&accepted.requirements.network) != Some(offer.chain_id()) {
         Some("network")

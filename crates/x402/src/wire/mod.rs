@@ -14,8 +14,7 @@ mod v2;
 
 pub use exact_evm::{Eip3009Authorization, ExactEvmPayload};
 pub use facilitator::{
-    FacilitatorRequest, SettleRequest, SupportedKind, SupportedResponse, VerifyRequest,
-    VerifyResponse,
+    FacilitatorRequest, SettleRequest, SupportedKind, SupportedResponse, VerifyRequest, VerifyResponse,
 };
 pub use payload::{PayloadError, PaymentPayload, PaymentRequirements};
 pub use settlement::{SettleResponse, SettlementResponse};

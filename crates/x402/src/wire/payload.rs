@@ -44,21 +44,11 @@ pub enum PaymentPayload {
 impl PaymentPayload {
     /// Reads a payload from JSON, dispatching on `x402Version` (1 or 2; anything else fails).
     pub fn from_json(value: Value) -> Result<Self, PayloadError> {
-        let version = value
-            .get("x402Version")
-            .and_then(Value::as_u64)
-            .ok_or(PayloadError::BadVersionField)?;
-        let malformed = |e: serde_json::Error| PayloadError::Malformed {
-            version,
-            detail: e.to_string(),
-        };
+        let version = value.get("x402Version").and_then(Value::as_u64).ok_or(PayloadError::BadVersionField)?;
+        let malformed = |e: serde_json::Error| PayloadError::Malformed { version, detail: e.to_string() };
         match version {
-            1 => serde_json::from_value(value)
-                .map(Self::V1)
-                .map_err(malformed),
-            2 => serde_json::from_value(value)
-                .map(Self::V2)
-                .map_err(malformed),
+            1 => serde_json::from_value(value).map(Self::V1).map_err(malformed),
+            2 => serde_json::from_value(value).map(Self::V2).map_err(malformed),
             other => Err(PayloadError::UnsupportedVersion(other)),
         }
     }

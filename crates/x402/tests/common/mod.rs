@@ -22,8 +22,7 @@ pub const VALID_AFTER: u64 = 1_740_672_089;
 pub const VALID_BEFORE: u64 = 1_740_672_154;
 pub const NONCE: &str = "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480";
 /// Expected EIP-712 values of the vector.
-pub const DOMAIN_SEPARATOR: &str =
-    "0x02fa7265e7c5d81118673727957699e4d68f74cd74b7db77da710fe8a2c7834f";
+pub const DOMAIN_SEPARATOR: &str = "0x02fa7265e7c5d81118673727957699e4d68f74cd74b7db77da710fe8a2c7834f";
 pub const SIGNING_HASH: &str = "0x186be082ee09af8ce8616ea6232714513983ac7729fa5df0be085512bb4e9e8d";
 pub const SIGNATURE: &str = "0xf02693fe2f680b8f9bdd85e33cc936659c3eb222c3d7ff9e79f167b3809d8fcc6f18bd22c8284e2f46d22604b7bf9e1f26925654ba6e5a79c8f874cf9e80dd311c";
 /// EIP-191 signature by PAYER over "otonix order 9f1c00000000000000000000000000aa"
@@ -54,19 +53,11 @@ pub fn vector_authorization() -> Authorization {
 
 /// What the server offers: Base USDC, 10000 units to PAY_TO, 60 s.
 pub fn offer() -> Offer {
-    Offer {
-        token: TokenDomain::base_usdc(),
-        pay_to: PAY_TO,
-        amount: U256::from(VALUE),
-        max_timeout_seconds: 60,
-    }
+    Offer { token: TokenDomain::base_usdc(), pay_to: PAY_TO, amount: U256::from(VALUE), max_timeout_seconds: 60 }
 }
 
 pub fn exact_payload(authorization: &Authorization, signature: &str) -> ExactEvmPayload {
-    ExactEvmPayload {
-        signature: signature.to_owned(),
-        authorization: authorization.to_wire(),
-    }
+    ExactEvmPayload { signature: signature.to_owned(), authorization: authorization.to_wire() }
 }
 
 /// A v1 payment on `base`.
