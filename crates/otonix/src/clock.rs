@@ -58,7 +58,7 @@ impl Clock for ManualClock {
 /// Formats a timestamp as RFC 3339 UTC with milliseconds and `Z` (SPEC §2.1).
 pub fn format_rfc3339(ms: Millis) -> String {
     match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         None => "1970-01-01T00:00:00.000Z".to_owned(),
     }
 }

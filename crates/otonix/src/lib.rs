@@ -66,7 +66,9 @@ impl Application {
             store::Backend::Sqlite => 1,
             store::Backend::Postgres => config.batching.postgres_writers,
         };
-        let (hot, writer_handles) = HotWriter::spawn(store.clone(), clock.clone(), writers, config.batching.max_batch);
+        let (hot, writer_handles) = HotWriter::spawn(&store, clock.clone(), writers, config.batching.max_batch)
+            .await
+            .context("starting the batch writer")?;
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let state = AppState::new(Shared {
             tiers: TierRules::from_config(&config.tiers),

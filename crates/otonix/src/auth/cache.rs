@@ -5,6 +5,7 @@
 //! through this replica takes effect at once.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,26 +27,45 @@ struct Entry {
     last_used_written: AtomicI64,
 }
 
-/// Looked-up keys by hash.
+/// Hashes a SHA-256 digest by taking eight of its bytes: they are already uniformly random.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        head[..n].copy_from_slice(&bytes[..n]);
+        self.0 ^= u64::from_le_bytes(head);
+    }
+}
+
+type Digest = [u8; 32];
+
+/// Looked-up keys by the SHA-256 digest of the key.
 pub struct KeyCache {
     ttl: Duration,
-    entries: RwLock<HashMap<String, Arc<Entry>>>,
+    entries: RwLock<HashMap<Digest, Arc<Entry>, BuildHasherDefault<DigestHasher>>>,
 }
 
 impl KeyCache {
     /// A cache trusting entries for `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: RwLock::new(HashMap::new()) }
+        Self { ttl, entries: RwLock::new(HashMap::default()) }
     }
 
     /// The key with this hash, from the cache or the database. Records its use.
-    pub async fn lookup(&self, store: &Store, hash: &str, now: Millis) -> StoreResult<Option<Arc<KeyAuth>>> {
-        let cached = self.entries.read().get(hash).filter(|e| e.fetched.elapsed() < self.ttl).cloned();
+    pub async fn lookup(&self, store: &Store, digest: &Digest, now: Millis) -> StoreResult<Option<Arc<KeyAuth>>> {
+        let cached = self.entries.read().get(digest).filter(|e| e.fetched.elapsed() < self.ttl).cloned();
         let entry = match cached {
             Some(entry) => entry,
             None => {
                 let mut conn = store.read().await?;
-                let Some(key) = keys::find_for_auth(&mut conn, hash).await? else {
+                let Some(key) = keys::find_for_auth(&mut conn, &hex::encode(digest)).await? else {
                     return Ok(None);
                 };
                 let entry = Arc::new(Entry {
@@ -57,7 +77,7 @@ impl KeyCache {
                 if entries.len() >= MAX_ENTRIES {
                     entries.clear();
                 }
-                entries.insert(hash.to_owned(), entry.clone());
+                entries.insert(*digest, entry.clone());
                 entry
             }
         };

@@ -41,9 +41,14 @@ pub fn is_well_formed(candidate: &str) -> bool {
         .is_some_and(|body| body.len() == 48 && body.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
-/// SHA-256 of a key, lowercase hex.
+/// SHA-256 of a key.
+pub fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// SHA-256 of a key, lowercase hex (the stored form).
 pub fn hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    hex::encode(digest(key))
 }
 
 /// Generates a key and records it (with its event) in the caller's transaction. Returns the

@@ -12,14 +12,8 @@ use axum::http::request::Parts;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// An authenticated API key.
-#[derive(Debug, Clone)]
-pub struct KeyPrincipal {
-    /// Key id.
-    pub id: String,
-    /// The key owner's wallet.
-    pub owner_wallet: Option<String>,
-}
+/// An authenticated API key (shared with the key cache: no copying per request).
+pub type KeyPrincipal = std::sync::Arc<crate::store::keys::KeyAuth>;
 
 /// The caller of a request.
 #[derive(Debug, Clone)]
@@ -101,19 +95,18 @@ impl FromRequestParts<AppState> for Principal {
         if !keys::is_well_formed(candidate) {
             return Err(ApiError::Unauthenticated("invalid API key"));
         }
-        let hash = keys::hash(candidate);
-        let now = state.clock.now_ms();
-        let Some(key) = state.key_cache.lookup(&state.store, &hash, now).await? else {
+        let digest = keys::digest(candidate);
+        let Some(key) = state.key_cache.lookup(&state.store, &digest, state.now()).await? else {
             return Err(ApiError::Unauthenticated("invalid API key"));
         };
-        // The database found the key by its hash; compare the hashes once more in constant time.
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(key.key_hash.as_bytes(), hash.as_bytes())) {
+        // The key was found by its hash; compare the hashes once more in constant time.
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&key.digest[..], &digest[..])) {
             return Err(ApiError::Unauthenticated("invalid API key"));
         }
         if key.status != "active" {
             return Err(ApiError::KeyRevoked);
         }
-        Ok(Self::Key(KeyPrincipal { id: key.id.clone(), owner_wallet: key.owner_wallet.clone() }))
+        Ok(Self::Key(key))
     }
 }
 

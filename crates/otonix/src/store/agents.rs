@@ -76,6 +76,21 @@ pub struct Agent {
     /// Whether the agent ever held the critical threshold.
     #[serde(skip)]
     pub funded: bool,
+    /// The status as stored (before `down` turns `active` into `inactive`).
+    #[serde(skip)]
+    pub stored_status: String,
+}
+
+impl Agent {
+    /// Re-derives `health` and the `status` it implies at `now`.
+    pub fn refresh(&mut self, now: Millis) {
+        self.health = Health::at(self.last_heartbeat, self.heartbeat_interval, now);
+        self.status = if self.stored_status == "active" && self.health == Health::Down {
+            "inactive".to_owned()
+        } else {
+            self.stored_status.clone()
+        };
+    }
 }
 
 /// Columns read for an [`Agent`].
@@ -86,35 +101,23 @@ pub const AGENT_COLUMNS: &str = "seq, id, name, status, survival_tier, credits, 
 
 /// Reads an agent row as seen at `now` (health and the status it implies are derived).
 pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
-    let last_heartbeat: Option<Millis> = row.try_get("last_heartbeat_at")?;
-    let interval: i64 = row.try_get("heartbeat_interval")?;
-    let health = Health::at(last_heartbeat, interval, now);
-    let mut status: String = row.try_get("status")?;
-    if status == "active" && health == Health::Down {
-        status = "inactive".to_owned();
-    }
     let total_actions: i64 = row.try_get("total_actions")?;
     let reported_status: Option<String> = row.try_get("reported_status")?;
     let reported_metrics: Option<String> = row.try_get("reported_metrics")?;
-    let last_report = (reported_status.is_some() || reported_metrics.is_some()).then(|| {
-        serde_json::json!({
-            "status": reported_status,
-            "metrics": reported_metrics.and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok()),
-        })
-    });
-    Ok(Agent {
+    let last_report = self_report(reported_status, reported_metrics.as_deref());
+    let mut agent = Agent {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        status,
-        health,
+        status: String::new(),
+        health: Health::Pending,
         survival_tier: row.try_get("survival_tier")?,
         credits: row.try_get("credits")?,
         wallet_address: row.try_get("wallet_address")?,
         genesis_prompt: Some(row.try_get("genesis_prompt")?),
         model: row.try_get("model")?,
-        heartbeat_interval: interval,
-        last_heartbeat,
+        heartbeat_interval: row.try_get("heartbeat_interval")?,
+        last_heartbeat: row.try_get("last_heartbeat_at")?,
         next_expected: row.try_get("next_expected_at")?,
         vps_ip: row.try_get("vps_ip")?,
         api_key_id: row.try_get("api_key_id")?,
@@ -126,6 +129,19 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         funded: get_bool(row, "funded")?,
+        stored_status: row.try_get("status")?,
+    };
+    agent.refresh(now);
+    Ok(agent)
+}
+
+/// The `lastReport` object of a heartbeat's optional body, if it had one.
+pub fn self_report(status: Option<String>, metrics: Option<&str>) -> Option<serde_json::Value> {
+    (status.is_some() || metrics.is_some()).then(|| {
+        serde_json::json!({
+            "status": status,
+            "metrics": metrics.and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok()),
+        })
     })
 }
 

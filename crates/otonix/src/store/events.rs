@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::{Sql, StoreResult};
+use super::{Sql, StoreResult, power_of_two_chunks};
 use crate::clock::Millis;
 
 /// A state change to record.
@@ -47,29 +47,27 @@ impl NewEvent {
     }
 }
 
-/// Appends events in one statement.
-pub async fn append(conn: &mut AnyConnection, events: &[NewEvent], now: Millis) -> StoreResult<()> {
-    for chunk in events.chunks(100) {
-        let mut sql =
-            Sql::new("INSERT INTO events (type, api_key_id, agent_id, subject_id, payload, created_at) VALUES ");
-        for (i, event) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
+/// The statements that append `events` (multi-row inserts in a few fixed sizes).
+pub fn insert_statements(events: &[NewEvent], now: Millis) -> Vec<Sql> {
+    power_of_two_chunks(events, 64)
+        .into_iter()
+        .map(|chunk| {
+            let mut sql =
+                Sql::new("INSERT INTO events (type, api_key_id, agent_id, subject_id, payload, created_at) VALUES ");
+            for (i, event) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" }).bind(event.kind);
+                sql.push(", ").bind(&event.owner_key_id).push(", ").bind(&event.agent_id);
+                sql.push(", ").bind(&event.subject_id).push(", ").bind(event.payload.to_string());
+                sql.push(", ").bind(now).push(")");
             }
-            sql.push("(")
-                .bind(event.kind.to_owned())
-                .push(", ")
-                .bind(event.owner_key_id.clone())
-                .push(", ")
-                .bind(event.agent_id.clone())
-                .push(", ")
-                .bind(event.subject_id.clone())
-                .push(", ")
-                .bind(event.payload.to_string())
-                .push(", ")
-                .bind(now)
-                .push(")");
-        }
+            sql
+        })
+        .collect()
+}
+
+/// Appends events in the caller's transaction.
+pub async fn append(conn: &mut AnyConnection, events: &[NewEvent], now: Millis) -> StoreResult<()> {
+    for sql in insert_statements(events, now) {
         sql.execute(&mut *conn).await?;
     }
     Ok(())

@@ -51,8 +51,8 @@ pub struct ApiKey {
 pub struct KeyAuth {
     /// Key id.
     pub id: String,
-    /// Stored SHA-256 of the key, hex.
-    pub key_hash: String,
+    /// SHA-256 of the key.
+    pub digest: [u8; 32],
     /// `active` or `revoked`.
     pub status: String,
     /// Owner wallet.
@@ -128,11 +128,17 @@ pub async fn find_for_auth(conn: &mut AnyConnection, key_hash: &str) -> StoreRes
     };
     Ok(Some(KeyAuth {
         id: row.try_get("id")?,
-        key_hash: row.try_get("key_hash")?,
+        digest: parse_digest(&row.try_get::<String, _>("key_hash")?)?,
         status: row.try_get("status")?,
         owner_wallet: row.try_get("owner_wallet")?,
         last_used_at: row.try_get("last_used_at")?,
     }))
+}
+
+fn parse_digest(hash: &str) -> StoreResult<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(hash, &mut digest).map_err(|_| super::StoreError::Corrupt("stored key hash".into()))?;
+    Ok(digest)
 }
 
 /// One key by id.

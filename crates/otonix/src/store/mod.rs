@@ -22,7 +22,7 @@ pub mod sandboxes;
 mod sql;
 pub mod transactions;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -31,7 +31,7 @@ use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
 
-pub use sql::{Cursor, Page, Sql, power_of_two_chunks};
+pub use sql::{Cursor, Page, Param, Sql, power_of_two_chunks};
 
 /// A database transaction, owned by the handler that began it.
 pub type Tx = sqlx::Transaction<'static, Any>;
@@ -76,6 +76,9 @@ pub enum StoreError {
     /// The batched write this write was part of failed (nothing of the batch was committed).
     #[error("batched write failed")]
     Batch(#[source] std::sync::Arc<StoreError>),
+    /// The embedded database failed under the batch writer.
+    #[error("embedded database failed")]
+    Embedded(#[source] rusqlite::Error),
     /// The configuration cannot be used to connect.
     #[error("invalid database configuration: {0}")]
     Config(String),
@@ -98,6 +101,12 @@ impl StoreError {
         matches!(self, Self::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 
+    /// True when the transaction lost a conflict with a concurrent one (PostgreSQL deadlock or
+    /// serialization failure) and can simply be run again.
+    pub fn is_transient_conflict(&self) -> bool {
+        matches!(self, Self::Query(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("40P01" | "40001")))
+    }
+
     /// True when the database could not be reached (as opposed to a query failing).
     pub fn is_unavailable(&self) -> bool {
         match self {
@@ -117,6 +126,8 @@ pub struct Store {
     reader: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    sqlite: Option<hot::sqlite::SqliteFile>,
+    overlay: Option<std::sync::Arc<hot::overlay::HeartbeatOverlay>>,
 }
 
 impl Store {
@@ -127,7 +138,11 @@ impl Store {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Self::connect_postgres(config, &url).await
             }
-            Some(url) if url.starts_with("sqlite:") => Self::connect_sqlite(config, &url).await,
+            Some(url) if url.starts_with("sqlite:") => {
+                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+                let path = PathBuf::from(path.split('?').next().unwrap_or(path));
+                Self::connect_sqlite(config, &url, path).await
+            }
             Some(_) => {
                 Err(StoreError::Config("database.url must start with postgres://, postgresql:// or sqlite:".into()))
             }
@@ -137,12 +152,12 @@ impl Store {
                 })?;
                 let path =
                     std::path::absolute(data_dir.join("otonix.db")).map_err(|e| StoreError::Config(e.to_string()))?;
-                Self::connect_sqlite(config, &sqlite_url(&path)).await
+                Self::connect_sqlite(config, &sqlite_url(&path), path).await
             }
         }
     }
 
-    async fn connect_sqlite(config: &DatabaseConfig, url: &str) -> StoreResult<Self> {
+    async fn connect_sqlite(config: &DatabaseConfig, url: &str, path: PathBuf) -> StoreResult<Self> {
         let synchronous = match config.sqlite_synchronous {
             SqliteSynchronous::Full => "FULL",
             SqliteSynchronous::Normal => "NORMAL",
@@ -172,7 +187,13 @@ impl Store {
         // The writer first: it creates the file and switches it to WAL before readers open it.
         let writer = open(1, false).connect(url).await?;
         let reader = open(config.pool_size.max(1), true).connect(url).await?;
-        Ok(Self { reader, writer, backend: Backend::Sqlite })
+        Ok(Self {
+            reader,
+            writer,
+            backend: Backend::Sqlite,
+            sqlite: Some(hot::sqlite::SqliteFile { path, synchronous }),
+            overlay: Some(Default::default()),
+        })
     }
 
     async fn connect_postgres(config: &DatabaseConfig, url: &str) -> StoreResult<Self> {
@@ -208,7 +229,7 @@ impl Store {
             })
             .connect(url)
             .await?;
-        Ok(Self { reader: pool.clone(), writer: pool, backend: Backend::Postgres })
+        Ok(Self { reader: pool.clone(), writer: pool, backend: Backend::Postgres, sqlite: None, overlay: None })
     }
 
     /// Applies pending migrations (safe to run from several replicas at once on PostgreSQL,
@@ -256,7 +277,34 @@ impl Store {
 
     /// Begins a write transaction. Keep it short: on SQLite every writer waits for it.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.writer.begin().await?)
+        Ok(match self.backend {
+            // Take the write lock up front: a deferred transaction that reads and then writes
+            // fails at once if the batch writer committed in between.
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        })
+    }
+
+    /// The SQLite file, when the store is SQLite.
+    pub fn sqlite_file(&self) -> Option<&hot::sqlite::SqliteFile> {
+        self.sqlite.as_ref()
+    }
+
+    /// Heartbeats not yet folded into agent rows (SQLite).
+    pub fn overlay(&self) -> Option<&std::sync::Arc<hot::overlay::HeartbeatOverlay>> {
+        self.overlay.as_ref()
+    }
+
+    /// Makes an agent read from its row show its latest acknowledged heartbeat.
+    pub fn freshen(&self, agent: &mut agents::Agent, now: crate::clock::Millis) {
+        if let Some(overlay) = &self.overlay {
+            overlay.apply(agent, now);
+        }
+    }
+
+    /// The pool writes go through.
+    pub fn writer_pool(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Closes every connection (at shutdown).

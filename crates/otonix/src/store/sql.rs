@@ -2,25 +2,95 @@
 //! own `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL rejects) and keyset
 //! pagination.
 
+use std::fmt::Write as _;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
-use sqlx::{Any, Arguments, Encode, Executor, Type};
+use sqlx::{Any, Arguments, Executor};
 
 use super::StoreResult;
 
-/// SQL text plus its arguments, built piece by piece.
-#[derive(Default)]
+/// A bound value, independent of the driver that will send it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// A boolean (0/1 on SQLite).
+    Bool(bool),
+    /// A NULL in an integer position.
+    NullInt,
+    /// A NULL in a text position.
+    NullText,
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(value: bool) -> Self {
+        Self::Bool(value)
+    }
+}
+
+impl From<String> for Param {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<&String> for Param {
+    fn from(value: &String) -> Self {
+        Self::Text(value.clone())
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Self::NullInt, Self::Int)
+    }
+}
+
+impl From<Option<String>> for Param {
+    fn from(value: Option<String>) -> Self {
+        value.map_or(Self::NullText, Self::Text)
+    }
+}
+
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Self {
+        value.clone().into()
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(value: Option<&str>) -> Self {
+        value.map(str::to_owned).into()
+    }
+}
+
+/// SQL text plus its parameters, built piece by piece.
+#[derive(Debug, Default, Clone)]
 pub struct Sql {
     text: String,
-    args: AnyArguments<'static>,
-    count: usize,
+    params: Vec<Param>,
 }
 
 impl Sql {
     /// Starts a statement.
     pub fn new(text: &str) -> Self {
-        Self { text: text.to_owned(), ..Self::default() }
+        Self { text: text.to_owned(), params: Vec::new() }
     }
 
     /// Appends SQL text.
@@ -30,15 +100,10 @@ impl Sql {
     }
 
     /// Appends a placeholder bound to `value`.
-    pub fn bind<T>(&mut self, value: T) -> &mut Self
-    where
-        T: 'static + Encode<'static, Any> + Type<Any> + Send,
-    {
-        self.count += 1;
-        self.text.push('$');
-        self.text.push_str(&self.count.to_string());
-        // Adding to an in-memory argument buffer cannot fail for the Any driver's types.
-        let _ = self.args.add(value);
+    pub fn bind(&mut self, value: impl Into<Param>) -> &mut Self {
+        self.params.push(value.into());
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "${}", self.params.len());
         self
     }
 
@@ -51,19 +116,47 @@ impl Sql {
         self.push(" ORDER BY seq DESC LIMIT ").bind(limit as i64 + 1)
     }
 
+    /// The SQL text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The parameters, in placeholder order.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+
+    fn into_parts(self) -> (String, AnyArguments<'static>) {
+        let mut args = AnyArguments::default();
+        for param in self.params {
+            // Adding to an in-memory argument buffer cannot fail for these types.
+            let _ = match param {
+                Param::Int(v) => args.add(v),
+                Param::Text(v) => args.add(v),
+                Param::Bool(v) => args.add(v),
+                Param::NullInt => args.add(None::<i64>),
+                Param::NullText => args.add(None::<String>),
+            };
+        }
+        (self.text, args)
+    }
+
     /// Runs the statement and returns every row.
     pub async fn fetch_all<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<Vec<AnyRow>> {
-        Ok(sqlx::query_with(&self.text, self.args).fetch_all(executor).await?)
+        let (text, args) = self.into_parts();
+        Ok(sqlx::query_with(&text, args).fetch_all(executor).await?)
     }
 
     /// Runs the statement and returns the first row, if any.
     pub async fn fetch_optional<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<Option<AnyRow>> {
-        Ok(sqlx::query_with(&self.text, self.args).fetch_optional(executor).await?)
+        let (text, args) = self.into_parts();
+        Ok(sqlx::query_with(&text, args).fetch_optional(executor).await?)
     }
 
     /// Runs the statement for its effect.
     pub async fn execute<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<AnyQueryResult> {
-        Ok(sqlx::query_with(&self.text, self.args).execute(executor).await?)
+        let (text, args) = self.into_parts();
+        Ok(sqlx::query_with(&text, args).execute(executor).await?)
     }
 }
 

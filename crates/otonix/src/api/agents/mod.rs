@@ -60,9 +60,17 @@ pub async fn list_agents(
         survival_tier: query.one_of("survivalTier", &["full", "conservation", "critical", "terminated"]),
     };
     query.finish()?;
+    if filter.health.is_some() || filter.status.is_some() {
+        // The filter runs in SQL: fold journaled heartbeats into the rows first.
+        state.hot.settle().await?;
+    }
+    let now = state.now();
     let mut conn = state.store.read().await?;
-    let page = agents::list(&mut conn, &filter, query.cursor, query.limit, state.now()).await?;
-    Ok(query.respond(page.map(|a| view(a, &principal))))
+    let page = agents::list(&mut conn, &filter, query.cursor, query.limit, now).await?;
+    Ok(query.respond(page.map(|mut agent| {
+        state.store.freshen(&mut agent, now);
+        view(agent, &principal)
+    })))
 }
 
 /// One agent (its owner or the admin).
@@ -76,9 +84,11 @@ pub async fn get_agent(
     PathId(id): PathId,
 ) -> ApiResult<Json<Agent>> {
     principal.require_authenticated()?;
+    let now = state.now();
     let mut conn = state.store.read().await?;
-    let agent = agents::get(&mut conn, &id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    let mut agent = agents::get(&mut conn, &id, now).await?.ok_or(ApiError::NotFound("agent"))?;
     principal.require_owner(&agent.api_key_id)?;
+    state.store.freshen(&mut agent, now);
     Ok(Json(agent))
 }
 
