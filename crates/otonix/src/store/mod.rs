@@ -295,11 +295,15 @@ impl Store {
         self.overlay.as_ref()
     }
 
-    /// Makes an agent read from its row show its latest acknowledged heartbeat.
-    pub fn freshen(&self, agent: &mut agents::Agent, now: crate::clock::Millis) {
-        if let Some(overlay) = &self.overlay {
-            overlay.apply(agent, now);
-        }
+    /// Take before reading agent rows, and pass to [`Store::freshen`].
+    pub fn fold_generation(&self) -> u64 {
+        self.overlay.as_ref().map_or(0, |o| o.generation())
+    }
+
+    /// Makes agents read from their rows show their latest acknowledged heartbeats. False when
+    /// heartbeats were folded into the rows since `generation`: read the rows again.
+    pub fn freshen(&self, agents: &mut [agents::Agent], generation: u64, now: crate::clock::Millis) -> bool {
+        self.overlay.as_ref().is_none_or(|overlay| overlay.apply(agents, generation, now))
     }
 
     /// The pool writes go through.

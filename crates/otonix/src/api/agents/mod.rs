@@ -66,11 +66,14 @@ pub async fn list_agents(
     }
     let now = state.now();
     let mut conn = state.store.read().await?;
-    let page = agents::list(&mut conn, &filter, query.cursor, query.limit, now).await?;
-    Ok(query.respond(page.map(|mut agent| {
-        state.store.freshen(&mut agent, now);
-        view(agent, &principal)
-    })))
+    let page = loop {
+        let generation = state.store.fold_generation();
+        let mut page = agents::list(&mut conn, &filter, query.cursor, query.limit, now).await?;
+        if state.store.freshen(&mut page.items, generation, now) {
+            break page;
+        }
+    };
+    Ok(query.respond(page.map(|agent| view(agent, &principal))))
 }
 
 /// One agent (its owner or the admin).
@@ -86,9 +89,14 @@ pub async fn get_agent(
     principal.require_authenticated()?;
     let now = state.now();
     let mut conn = state.store.read().await?;
-    let mut agent = agents::get(&mut conn, &id, now).await?.ok_or(ApiError::NotFound("agent"))?;
-    principal.require_owner(&agent.api_key_id)?;
-    state.store.freshen(&mut agent, now);
+    let agent = loop {
+        let generation = state.store.fold_generation();
+        let mut agent = agents::get(&mut conn, &id, now).await?.ok_or(ApiError::NotFound("agent"))?;
+        principal.require_owner(&agent.api_key_id)?;
+        if state.store.freshen(std::slice::from_mut(&mut agent), generation, now) {
+            break agent;
+        }
+    };
     Ok(Json(agent))
 }
 

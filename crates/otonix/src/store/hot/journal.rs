@@ -152,6 +152,7 @@ pub async fn fold<D: BatchDb>(db: &mut D, overlay: &HeartbeatOverlay, limit: usi
     match outcome {
         Ok(()) => {
             overlay.forget_folded(&slice);
+            tracing::debug!(agents = slice.len(), "folded heartbeats");
             Ok(slice.len())
         }
         Err(error) => {

@@ -7,6 +7,7 @@
 //! always see the latest acknowledged heartbeat. After a crash the journal is replayed at start.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
@@ -43,6 +44,10 @@ impl Recent {
 #[derive(Debug, Default)]
 pub struct HeartbeatOverlay {
     entries: RwLock<HashMap<String, Recent>>,
+    /// Counts folds. A reader that read agent rows before a fold committed, and looks here only
+    /// after the fold dropped its entries, would miss those heartbeats: it compares this number
+    /// before and after and reads again (see [`HeartbeatOverlay::apply`]).
+    generation: AtomicU64,
 }
 
 impl HeartbeatOverlay {
@@ -56,19 +61,32 @@ impl HeartbeatOverlay {
         self.entries.read().get(agent_id).map(|r| r.at)
     }
 
-    /// Makes `agent` (read from its row) show its latest heartbeat.
-    pub fn apply(&self, agent: &mut Agent, now: Millis) {
+    /// The fold generation, to take before reading agent rows.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Makes agents read from their rows show their latest heartbeats. False (and nothing
+    /// changed) when a fold completed since `generation` was taken: read the rows again.
+    pub fn apply(&self, agents: &mut [Agent], generation: u64, now: Millis) -> bool {
         let entries = self.entries.read();
-        let Some(recent) = entries.get(&agent.id) else { return };
-        if agent.last_heartbeat.is_some_and(|folded| folded >= recent.at) {
-            return;
+        // Folds bump the generation under the write lock, so none can complete while we look.
+        if self.generation.load(Ordering::Acquire) != generation {
+            return false;
         }
-        agent.last_heartbeat = Some(recent.at);
-        agent.next_expected = Some(recent.next_expected());
-        if recent.status.is_some() || recent.metrics.is_some() {
-            agent.last_report = self_report(recent.status.clone(), recent.metrics.as_deref());
+        for agent in agents {
+            let Some(recent) = entries.get(&agent.id) else { continue };
+            if agent.last_heartbeat.is_some_and(|folded| folded >= recent.at) {
+                continue;
+            }
+            agent.last_heartbeat = Some(recent.at);
+            agent.next_expected = Some(recent.next_expected());
+            if recent.status.is_some() || recent.metrics.is_some() {
+                agent.last_report = self_report(recent.status.clone(), recent.metrics.as_deref());
+            }
+            agent.refresh(now);
         }
-        agent.refresh(now);
+        true
     }
 
     /// Records committed heartbeats (keeping the earliest unfolded position of each agent).
@@ -114,6 +132,7 @@ impl HeartbeatOverlay {
     /// journal rows after the one that was folded.
     pub fn forget_folded(&self, slice: &[(String, Recent)]) {
         let mut entries = self.entries.write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
         for (agent_id, folded) in slice {
             match entries.get_mut(agent_id) {
                 Some(current) if current.journal_seq == folded.journal_seq => {
@@ -141,5 +160,48 @@ impl HeartbeatOverlay {
     /// Since when the longest-waiting unfolded heartbeat has waited.
     pub fn waiting_since(&self) -> Option<Millis> {
         self.entries.read().values().map(|r| r.unfolded_since).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recent(at: Millis, first_unfolded: i64, journal_seq: i64) -> Recent {
+        Recent {
+            at,
+            interval_seconds: 60,
+            status: None,
+            metrics: None,
+            first_unfolded,
+            unfolded_since: at,
+            journal_seq,
+        }
+    }
+
+    #[test]
+    fn journal_rows_are_kept_until_every_heartbeat_they_hold_is_folded() {
+        let overlay = HeartbeatOverlay::default();
+        overlay.record(vec![("a".into(), recent(10, 1, 3)), ("b".into(), recent(11, 2, 2))]);
+        // A second heartbeat of `a` keeps its first unfolded position.
+        overlay.record(vec![("a".into(), recent(12, 4, 4))]);
+        assert_eq!(overlay.get("a").unwrap().first_unfolded, 1);
+
+        let slice = overlay.oldest(1);
+        assert_eq!(slice[0].0, "a");
+        // Folding `a` leaves `b`, whose rows start at 2.
+        assert_eq!(overlay.boundary_after(&slice), Some(2));
+        // A heartbeat of `a` arriving during the fold keeps `a`, needing rows after 4 only.
+        overlay.record(vec![("a".into(), recent(13, 5, 5))]);
+        overlay.forget_folded(&slice);
+        assert_eq!(overlay.get("a").unwrap().first_unfolded, 5);
+        assert_eq!(overlay.len(), 2);
+
+        let everything = overlay.oldest(10);
+        assert_eq!(overlay.boundary_after(&everything), None);
+        let generation = overlay.generation();
+        overlay.forget_folded(&everything);
+        assert!(overlay.is_empty());
+        assert_ne!(overlay.generation(), generation, "a fold makes readers read again");
     }
 }
