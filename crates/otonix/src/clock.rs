@@ -55,12 +55,38 @@ impl Clock for ManualClock {
     }
 }
 
-/// Formats a timestamp as RFC 3339 UTC with milliseconds and `Z` (SPEC §2.1).
+/// Formats a timestamp as RFC 3339 UTC with milliseconds and `Z` (SPEC §2.1). Every response
+/// carries several, so this writes digits directly instead of going through a format parser.
 pub fn format_rfc3339(ms: Millis) -> String {
-    match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        None => "1970-01-01T00:00:00.000Z".to_owned(),
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    let mut out = String::with_capacity(24);
+    for (value, width, separator) in
+        [(year, 4, '-'), (month, 2, '-'), (day, 2, 'T'), (h, 2, ':'), (m, 2, ':'), (s, 2, '.'), (milli, 3, 'Z')]
+    {
+        let digits = value.clamp(0, 9999);
+        for power in (0..width).rev() {
+            out.push(char::from(b'0' + (digits / 10_i64.pow(power) % 10) as u8));
+        }
+        out.push(separator);
     }
+    out
+}
+
+/// Year, month, day of a day count since 1970-01-01 (the proleptic Gregorian calendar;
+/// Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Parses an RFC 3339 timestamp (any offset) into milliseconds since the epoch.
@@ -76,6 +102,19 @@ mod tests {
     fn formats_with_milliseconds_and_z() {
         assert_eq!(format_rfc3339(1_771_588_800_000), "2026-02-20T12:00:00.000Z");
         assert_eq!(format_rfc3339(1_771_588_800_042), "2026-02-20T12:00:00.042Z");
+    }
+
+    #[test]
+    fn formatting_agrees_with_chrono_across_the_calendar() {
+        let mut ms: i64 = 0;
+        while ms < 4_102_444_800_000 {
+            let expected = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(format_rfc3339(ms), expected);
+            ms += 7_777_777_777; // about every 90 days, hitting leap years and month ends
+        }
+        assert_eq!(format_rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
     }
 
     #[test]

@@ -85,12 +85,12 @@ enum Job {
     Settle(oneshot::Sender<()>),
 }
 
-type Queue = Arc<Mutex<mpsc::Receiver<Job>>>;
+type Queue = Arc<Mutex<mpsc::UnboundedReceiver<Job>>>;
 
 /// Queue of hot-path writes in front of the batch writers.
 #[derive(Debug, Clone)]
 pub struct HotWriter {
-    sender: mpsc::Sender<Job>,
+    sender: mpsc::UnboundedSender<Job>,
     journaled: bool,
 }
 
@@ -104,7 +104,9 @@ impl HotWriter {
         writers: usize,
         max_batch: usize,
     ) -> StoreResult<(Self, Vec<JoinHandle<()>>)> {
-        let (sender, receiver) = mpsc::channel(16 * 1024);
+        // Unbounded: every queued job has a handler waiting on it, so the queue is bounded by the
+        // number of requests in flight.
+        let (sender, receiver) = mpsc::unbounded_channel();
         let queue: Queue = Arc::new(Mutex::new(receiver));
         let handles = match (store.sqlite_file(), store.overlay()) {
             (Some(file), Some(overlay)) => {
@@ -154,13 +156,13 @@ impl HotWriter {
         }
         let (reply, answer) = oneshot::channel();
         let closed = || StoreError::Unavailable(sqlx::Error::PoolClosed);
-        self.sender.send(Job::Settle(reply)).await.map_err(|_| closed())?;
+        self.sender.send(Job::Settle(reply)).map_err(|_| closed())?;
         answer.await.map_err(|_| closed())
     }
 
     async fn submit<T>(&self, job: Job, answer: oneshot::Receiver<StoreResult<Option<T>>>) -> StoreResult<Option<T>> {
         let closed = || StoreError::Unavailable(sqlx::Error::PoolClosed);
-        self.sender.send(job).await.map_err(|_| closed())?;
+        self.sender.send(job).map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
     }
 }
@@ -303,7 +305,7 @@ impl Writer {
         }
     }
 
-    fn fill(receiver: &mut mpsc::Receiver<Job>, first: Job, max_batch: usize) -> Vec<Job> {
+    fn fill(receiver: &mut mpsc::UnboundedReceiver<Job>, first: Job, max_batch: usize) -> Vec<Job> {
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match receiver.try_recv() {
