@@ -22,6 +22,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// Database URL and schema, when on PostgreSQL.
     pub database: Option<(String, String)>,
+    /// The configuration the server runs with.
+    pub config: Config,
     _data_dir: tempfile::TempDir,
     _shutdown: oneshot::Sender<()>,
 }
@@ -80,7 +82,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     adjust(&mut config);
     let admin_token = config.auth.admin_token.as_ref().unwrap().expose().to_owned();
     let clock = ManualClock::starting_now();
-    let app = Application::build_with_clock(config, clock.clone()).await.expect("the application builds");
+    let app = Application::build_with_clock(config.clone(), clock.clone()).await.expect("the application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
@@ -92,6 +94,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         admin_token,
         clock,
         database,
+        config,
         _data_dir: data_dir,
         _shutdown: shutdown,
     }
@@ -104,6 +107,11 @@ fn init_test_logging() {
 }
 
 impl TestApp {
+    /// A second connection to the server's database, for checks no endpoint exposes.
+    pub async fn store(&self) -> otonix::store::Store {
+        otonix::store::Store::connect(&self.config.database, &self.config.data_dir).await.expect("the store connects")
+    }
+
     /// A request to `path` as `who`.
     pub fn request(&self, method: Method, path: &str, who: As<'_>) -> RequestBuilder {
         let builder = self.client.request(method, format!("{}{path}", self.base));
