@@ -53,9 +53,37 @@ pub enum ApiError {
     /// 415.
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
+    /// 400: a payment header that cannot be decoded.
+    #[error("invalid payment header: {0}")]
+    InvalidPaymentHeader(String),
+    /// 402: the payment does not pay for this request; `reason` is machine-readable.
+    #[error("{message}")]
+    PaymentInvalid {
+        /// Machine-readable reason (`amount_mismatch`, `signature_mismatch`, …).
+        reason: &'static str,
+        /// Human sentence.
+        message: String,
+    },
+    /// 402: the payment is not settled yet; retry the same request later.
+    #[error("{message}")]
+    PaymentPending {
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+        /// Human sentence.
+        message: String,
+    },
+    /// 402: the authorization or transaction already paid for something else.
+    #[error("this payment was already used")]
+    PaymentAlreadyUsed,
+    /// 402: the order can no longer be paid.
+    #[error("the payment order expired; request again to get a new one")]
+    OrderExpired,
     /// 503: a dependency (the database) is not available.
     #[error("{0}")]
     Unavailable(&'static str),
+    /// 503: an upstream (chain, facilitator) is not available.
+    #[error("{0}")]
+    UpstreamUnavailable(String),
     /// 500: never shown in detail; the cause is logged.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -80,6 +108,14 @@ impl ApiError {
         Self::Validation(FieldErrors::from([(field.to_owned(), reason.into())]))
     }
 
+    /// A payment refused for the reason `rejection` gives.
+    pub fn payment_rejected(rejection: &x402::Rejection) -> Self {
+        if rejection.is_pending() {
+            return Self::PaymentPending { retry_after: 3, message: rejection.to_string() };
+        }
+        Self::PaymentInvalid { reason: rejection.code(), message: rejection.to_string() }
+    }
+
     /// Wraps an unexpected failure.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(error.into())
@@ -96,7 +132,11 @@ impl ApiError {
             Self::Conflict(_) | Self::AgentTerminated => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidPaymentHeader(_) => StatusCode::BAD_REQUEST,
+            Self::PaymentInvalid { .. } | Self::PaymentPending { .. } | Self::PaymentAlreadyUsed | Self::OrderExpired => {
+                StatusCode::PAYMENT_REQUIRED
+            }
+            Self::Unavailable(_) | Self::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -115,7 +155,12 @@ impl ApiError {
             Self::AgentTerminated => "agent_terminated",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Unavailable(_) => "unavailable",
+            Self::InvalidPaymentHeader(_) => "invalid_payment_header",
+            Self::PaymentInvalid { .. } => "payment_invalid",
+            Self::PaymentPending { .. } => "payment_pending",
+            Self::PaymentAlreadyUsed => "payment_already_used",
+            Self::OrderExpired => "order_expired",
+            Self::Unavailable(_) | Self::UpstreamUnavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -123,6 +168,8 @@ impl ApiError {
     fn body(&self) -> ErrorBody {
         let details = match self {
             Self::Validation(fields) => serde_json::to_value(fields).ok(),
+            Self::PaymentInvalid { reason, .. } => Some(serde_json::json!({ "reason": reason })),
+            Self::PaymentPending { retry_after, .. } => Some(serde_json::json!({ "retryAfter": retry_after })),
             _ => None,
         };
         let message = match self {
@@ -160,7 +207,13 @@ impl IntoResponse for ApiError {
         if let Self::Unavailable(reason) = &self {
             tracing::warn!(reason, "dependency unavailable");
         }
+        if let Self::UpstreamUnavailable(reason) = &self {
+            tracing::warn!(reason, "upstream unavailable");
+        }
         let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Self::PaymentPending { retry_after, .. } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod money;
+pub mod payments;
 pub mod sanitize;
 pub mod state;
 pub mod store;
@@ -69,8 +70,10 @@ impl Application {
         let (hot, writer_handles) = HotWriter::spawn(&store, clock.clone(), writers, config.batching.max_batch)
             .await
             .context("starting the batch writer")?;
+        let payments = payments::Payments::from_config(&config.payments).context("configuring payments")?;
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let state = AppState::new(Shared {
+            payments,
             tiers: TierRules::from_config(&config.tiers),
             key_cache: KeyCache::new(Duration::from_secs(config.auth.key_cache_seconds)),
             admin_token,

@@ -61,6 +61,15 @@ pub fn micros_to_f64(micros: i64) -> f64 {
     micros as f64 / MICROS_PER_USDC as f64
 }
 
+/// Micro-units as the JSON number clients see: an integer when whole (`60`), else `9.99`.
+pub fn micros_to_json(micros: i64) -> serde_json::Value {
+    if micros % MICROS_PER_USDC == 0 {
+        serde_json::Value::from(micros / MICROS_PER_USDC)
+    } else {
+        serde_json::Value::from(micros_to_f64(micros))
+    }
+}
+
 /// Formats micro-units as a decimal string without trailing zeros (`9990000` → `"9.99"`).
 pub fn micros_to_decimal(micros: i64) -> String {
     let sign = if micros < 0 { "-" } else { "" };

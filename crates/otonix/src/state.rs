@@ -31,6 +31,8 @@ pub struct Shared {
     pub key_cache: KeyCache,
     /// Survival tier thresholds.
     pub tiers: TierRules,
+    /// The x402 payment engine.
+    pub payments: crate::payments::Payments,
 }
 
 impl AppState {

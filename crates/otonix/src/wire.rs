@@ -4,7 +4,7 @@
 use serde::Serializer;
 
 use crate::clock::{Millis, format_rfc3339};
-use crate::money::{MICROS_PER_USDC, micros_to_f64};
+use crate::money::micros_to_json;
 
 /// Serializes milliseconds as an RFC 3339 timestamp.
 pub fn timestamp<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
@@ -22,9 +22,5 @@ pub fn opt_timestamp<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, 
 /// Serializes micro-units as a USDC number.
 pub fn money<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
     // Whole amounts print as integers (`60`, not `60.0`), like the upstream service.
-    if micros % MICROS_PER_USDC == 0 {
-        s.serialize_i64(micros / MICROS_PER_USDC)
-    } else {
-        s.serialize_f64(micros_to_f64(*micros))
-    }
+    serde::Serialize::serialize(&micros_to_json(*micros), s)
 }

@@ -62,6 +62,11 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::InvalidJson("request body must be a JSON object".into()));
     }
+    typed(value)
+}
+
+/// Reads a typed body out of JSON, naming the field of any type error.
+pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let field = error.path().to_string();
         let reason = error.into_inner().to_string();

@@ -5,6 +5,7 @@
 mod agents;
 mod client_ip;
 mod compute;
+mod credits;
 mod dns;
 mod domains;
 pub mod extract;
@@ -16,6 +17,7 @@ mod request_id;
 mod sandboxes;
 mod transactions;
 pub mod validate;
+mod x402;
 
 use std::any::Any;
 
@@ -64,6 +66,17 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(domains::router())
         .merge(compute::router())
         .merge(transactions::router())
+        .merge(credits::router())
+        .merge(x402::router())
+}
+
+/// The absolute URL of `path` on this server: `publicUrl` when configured, else from `Host`.
+pub(crate) fn public_url(state: &AppState, headers: &axum::http::HeaderMap, path: &str) -> String {
+    if let Some(base) = &state.config.public_url {
+        return format!("{}{path}", base.trim_end_matches('/'));
+    }
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}{path}")
 }
 
 /// The complete application router.

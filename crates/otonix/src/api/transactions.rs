@@ -18,9 +18,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::mask_address;
 use crate::state::AppState;
-use crate::store::events::{self, NewEvent};
 use crate::store::transactions::{self, Transaction, TransactionFilter};
-use crate::store::{Tx, credits, new_id};
+use crate::store::{Tx, new_id};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -146,27 +145,15 @@ pub async fn create_transaction(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// Inserts a transaction, applies a completed one to its agent's credits, and writes the
-/// event — all in `tx`. Used by every writer of the books.
+/// Records a transaction with its effects (see [`transactions::record`]); a taken `txHash` is 409.
 pub async fn record(state: &AppState, tx: &mut Tx, transaction: &Transaction) -> ApiResult<Transaction> {
-    let now = state.now();
-    let stored = transactions::insert(tx, transaction, now).await.map_err(|e| {
+    transactions::record(tx, &state.tiers, transaction, state.now()).await.map_err(|e| {
         if e.is_unique_violation() {
             ApiError::Conflict("a transaction with this txHash is already recorded".into())
         } else {
             e.into()
         }
-    })?;
-    if let (Some(agent_id), "completed") = (&stored.agent_id, stored.status.as_str()) {
-        let delta = if stored.kind == "credit" { stored.amount } else { -stored.amount };
-        credits::apply(tx, &state.tiers, agent_id, delta, now).await?;
-    }
-    let mut event = NewEvent::new("transaction.created", &stored.id, &stored).owned_by(stored.api_key_id.as_deref());
-    if let Some(agent_id) = &stored.agent_id {
-        event = event.for_agent(agent_id);
-    }
-    events::append(tx, &[event], now).await?;
-    Ok(stored)
+    })
 }
 
 /// Lists transactions, newest first; other keys' addresses masked.

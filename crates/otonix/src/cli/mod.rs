@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// Listen address [env: OTONIX_BIND] [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
+    /// How payments are settled: dev (local, no chain), chain or facilitator [env: OTONIX_PAYMENTS_MODE] [default: dev].
+    #[arg(long, value_name = "MODE", value_parser = ["dev", "chain", "facilitator"])]
+    pub payments_mode: Option<String>,
 }
 
 /// `otonix config …`.
@@ -60,8 +63,13 @@ pub enum ConfigCommand {
 }
 
 impl Cli {
-    fn load_config(&self, bind: Option<SocketAddr>) -> anyhow::Result<Config> {
-        let overrides = Overrides { bind, data_dir: self.data_dir.clone(), database_url: self.database_url.clone() };
+    fn load_config(&self, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            bind: serve.and_then(|s| s.bind),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            payments_mode: serve.and_then(|s| s.payments_mode.as_deref()).and_then(crate::config::PaymentMode::parse),
+        };
         let env = |name: &str| std::env::var(name).ok();
         Ok(Config::load(self.config.as_deref(), &env, &overrides)?)
     }
@@ -71,7 +79,7 @@ impl Cli {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(args) => {
-            let config = cli.load_config(args.bind)?;
+            let config = cli.load_config(Some(args))?;
             telemetry::init(&config.log);
             let app = Application::build(config).await?;
             app.run_until_stopped().await

@@ -5,6 +5,7 @@
 //! the table of environment variables in [`settings`]. Secrets are [`Secret`]s: they never appear
 //! in `Debug` output or in `config print`, and in the file they may be written as `env:NAME`.
 
+mod payments;
 mod secret;
 mod settings;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use payments::{PaymentMode, PaymentsConfig};
 pub use secret::Secret;
 pub use settings::{ENVIRONMENT_SETTINGS, Overrides};
 
@@ -37,6 +39,8 @@ pub struct Config {
     pub tiers: TierConfig,
     /// Write batching for the hot paths (heartbeats, actions).
     pub batching: BatchConfig,
+    /// x402 payments.
+    pub payments: PaymentsConfig,
 }
 
 impl Default for Config {
@@ -50,6 +54,7 @@ impl Default for Config {
             log: LogConfig::default(),
             tiers: TierConfig::default(),
             batching: BatchConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }
@@ -265,10 +270,11 @@ impl Config {
         if let Some(token) = &mut self.auth.admin_token {
             token.resolve("auth.adminToken", env)?;
         }
-        Ok(())
+        self.payments.resolve_secrets(env)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.payments.validate()?;
         let t = &self.tiers;
         if !(t.critical_min >= 0.0 && t.critical_min <= t.conservation_min && t.conservation_min <= t.full_above) {
             return Err(ConfigError::Invalid(

@@ -14,6 +14,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--database-url`.
     pub database_url: Option<String>,
+    /// `--payments-mode`.
+    pub payments_mode: Option<super::PaymentMode>,
 }
 
 type Apply = fn(&mut Config, &str) -> Result<(), String>;
@@ -67,6 +69,26 @@ pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
         };
         Ok(())
     }),
+    ("OTONIX_PAYMENTS_MODE", "payments.mode", |c, v| {
+        c.payments.mode = super::PaymentMode::parse(v).ok_or("expected `dev`, `chain` or `facilitator`")?;
+        Ok(())
+    }),
+    ("OTONIX_RPC_URL", "payments.rpcUrl", |c, v| {
+        c.payments.rpc_url = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("OTONIX_RELAYER_KEY", "payments.relayerKey", |c, v| {
+        c.payments.relayer_key = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("OTONIX_FACILITATOR_URL", "payments.facilitatorUrl", |c, v| {
+        c.payments.facilitator_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("OTONIX_PAY_TO", "payments.payTo", |c, v| {
+        c.payments.pay_to = v.to_owned();
+        Ok(())
+    }),
     ("OTONIX_LOG_LEVEL", "log.level", |c, v| {
         c.log.level = v.to_owned();
         Ok(())
@@ -103,6 +125,9 @@ pub(super) fn apply_overrides(config: &mut Config, overrides: &Overrides) -> Res
     }
     if let Some(url) = &overrides.database_url {
         config.database.url = Some(Secret::new(url.clone()));
+    }
+    if let Some(mode) = overrides.payments_mode {
+        config.payments.mode = mode;
     }
     Ok(())
 }

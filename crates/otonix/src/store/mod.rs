@@ -18,6 +18,7 @@ pub mod events;
 pub mod hot;
 pub mod keys;
 pub mod leases;
+pub mod orders;
 pub mod sandboxes;
 mod sql;
 pub mod transactions;

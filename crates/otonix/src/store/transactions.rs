@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
-use super::{Cursor, Page, Sql, StoreError, StoreResult};
+use super::events::{self, NewEvent};
+use super::{Cursor, Page, Sql, StoreError, StoreResult, credits};
+use crate::survival::TierRules;
 use crate::clock::Millis;
 use crate::wire;
 
@@ -89,6 +91,22 @@ pub async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> S
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     Ok(from_row(&row)?)
+}
+
+/// Inserts a transaction, applies a completed one to its agent's credits (re-deriving the tier),
+/// and writes its event — all in the caller's transaction. Every writer of the books uses this.
+pub async fn record(conn: &mut AnyConnection, rules: &TierRules, t: &Transaction, now: Millis) -> StoreResult<Transaction> {
+    let stored = insert(conn, t, now).await?;
+    if let (Some(agent_id), "completed") = (&stored.agent_id, stored.status.as_str()) {
+        let delta = if stored.kind == "credit" { stored.amount } else { -stored.amount };
+        credits::apply(conn, rules, agent_id, delta, now).await?;
+    }
+    let mut event = NewEvent::new("transaction.created", &stored.id, &stored).owned_by(stored.api_key_id.as_deref());
+    if let Some(agent_id) = &stored.agent_id {
+        event = event.for_agent(agent_id);
+    }
+    events::append(conn, &[event], now).await?;
+    Ok(stored)
 }
 
 /// Filters of `GET /api/transactions`.

@@ -1,0 +1,112 @@
+//! `POST /api/agents/{id}/credits` (SPEC §4.6): credits bought with USDC through x402 — the
+//! first paid endpoint. Anyone with a key may fund any agent; the receipt names the payer.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, PathId, typed};
+use super::validate::Check;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::money::micros_to_decimal;
+use crate::payments::deliver::{self, Booking};
+use crate::payments::{Outcome, PaidRequest, Settled, canonical};
+use crate::state::AppState;
+use crate::store::agents;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(buy_credits))
+}
+
+/// Body of `POST /api/agents/{id}/credits`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BuyCreditsRequest {
+    /// USDC to add, 0.01–100,000, at most 6 decimals.
+    pub amount: Option<f64>,
+}
+
+/// Buys credits for an agent. Without a payment header: 402 with the order to pay. With
+/// `PAYMENT-SIGNATURE` / `X-PAYMENT` (an EIP-3009 authorization) or `X-Payment` (a transfer
+/// proof): 201 with the new balance and a receipt.
+#[utoipa::path(post, path = "/api/agents/{id}/credits", tag = "payments", request_body = BuyCreditsRequest,
+    security(("apiKey" = []), ("adminToken" = [])), params(("id" = String, Path, description = "Agent id")),
+    responses(
+        (status = 201, description = "Paid and delivered: `success`, `agent`, `transaction`, `receipt`; headers \
+            PAYMENT-RESPONSE and X-PAYMENT-RESPONSE", body = Object),
+        (status = 402, description = "payment_required (the challenge: orderId, amount, payTo, accepts, …; headers \
+            PAYMENT-REQUIRED and X-Payment-Required), payment_invalid, payment_pending (Retry-After), \
+            payment_already_used or order_expired", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "agent_terminated", body = ErrorBody)))]
+pub async fn buy_credits(
+    State(state): State<AppState>,
+    principal: Principal,
+    PathId(agent_id): PathId,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiJson(raw): ApiJson<Value>,
+) -> ApiResult<Response> {
+    principal.require_authenticated()?;
+    let body: BuyCreditsRequest = typed(raw.clone())?;
+    let mut check = Check::new();
+    let amount = check.money("amount", body.amount, 10_000, 100_000 * 1_000_000);
+    if body.amount.is_none() {
+        check.fail("amount", "is required");
+    }
+    check.finish()?;
+    let amount = amount.unwrap_or_default();
+    let agent = agents::get(&mut *state.store.read().await?, &agent_id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    if agent.stored_status == "terminated" {
+        return Err(ApiError::AgentTerminated);
+    }
+    let request = PaidRequest {
+        principal: principal.key_id().unwrap_or(super::references::ADMIN_OWNER).to_owned(),
+        method: "POST".into(),
+        path: uri.path().to_owned(),
+        resource: "POST /api/agents/:id/credits".into(),
+        url: super::public_url(&state, &headers, uri.path()),
+        canonical_body: canonical::canonical_json(&raw),
+        amount,
+        description: format!("Credits: {} USDC for agent {}", micros_to_decimal(amount), agent.name),
+    };
+    match state.payments.process(&state, &request, &headers).await? {
+        Outcome::Required(response) | Outcome::Replay(response) => Ok(response),
+        Outcome::Settled(settled) => deliver_credits(&state, &settled, &agent_id).await,
+    }
+}
+
+/// Adds the paid credits, in the transaction that marks the order delivered.
+pub async fn deliver_credits(state: &AppState, settled: &Settled, agent_id: &str) -> ApiResult<Response> {
+    let booking = Booking {
+        kind: "credit",
+        category: "credits",
+        agent_id: Some(agent_id.to_owned()),
+        description: format!("Credits bought with USDC (order {})", settled.order.id),
+    };
+    let mut tx = state.store.begin().await?;
+    let Some(transaction) = deliver::complete(state, &mut tx, settled, &booking).await? else {
+        drop(tx);
+        return replay(state, &settled.order.id).await;
+    };
+    let agent = agents::get(&mut tx, agent_id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    let body = json!({
+        "success": true,
+        "agent": { "id": agent.id, "credits": crate::money::micros_to_json(agent.credits), "survivalTier": agent.survival_tier },
+        "transaction": transaction,
+    });
+    let response = deliver::respond(state, &mut tx, settled, body).await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+async fn replay(state: &AppState, order_id: &str) -> ApiResult<Response> {
+    let order = crate::store::orders::get(&mut *state.store.read().await?, order_id).await?.ok_or(ApiError::NotFound("order"))?;
+    Ok(deliver::replay(&state.payments.terms, &order))
+}

@@ -1,0 +1,261 @@
+//! Payment orders (SPEC §5.3, §5.5): one per 402 challenge, moving
+//! `open → settling → settled → delivered`, or to `expired`, `failed` or `refunded`. Every
+//! transition is a conditional update, so concurrent requests (and replicas) agree on one
+//! outcome.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Sql, StoreError, StoreResult};
+use crate::clock::Millis;
+
+/// A payment order.
+#[derive(Debug, Clone)]
+pub struct Order {
+    /// 32 lowercase hex characters.
+    pub id: String,
+    /// The principal it was issued to: a key id, or `admin`.
+    pub api_key_id: String,
+    /// HTTP method of the paid request.
+    pub method: String,
+    /// Path of the paid request.
+    pub path: String,
+    /// SHA-256 of the canonical JSON body.
+    pub body_hash: String,
+    /// The canonical JSON body, so that a settled order can be delivered without its client.
+    pub request_body: String,
+    /// What is paid for, as `METHOD /route` (for receipts).
+    pub resource: String,
+    /// Human description.
+    pub description: String,
+    /// Price in atomic units (micro-USDC).
+    pub amount: i64,
+    /// `open`, `settling`, `settled`, `delivered`, `expired`, `failed` or `refunded`.
+    pub status: String,
+    /// `exact` or `txHash`, once paid.
+    pub scheme: Option<String>,
+    /// The paying address, once known.
+    pub payer: Option<String>,
+    /// The settling transaction, once known.
+    pub tx_hash: Option<String>,
+    /// The payment claim that pays for it.
+    pub claim_key: Option<String>,
+    /// Settlement in flight: the transaction we sent, or the facilitator call.
+    pub settle_reference: Option<String>,
+    /// Failed deliveries so far.
+    pub delivery_attempts: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The receipt (JSON), once settled.
+    pub receipt: Option<serde_json::Value>,
+    /// The stored success response, once delivered.
+    pub response_body: Option<String>,
+    /// Created.
+    pub created_at: Millis,
+    /// Payable until.
+    pub expires_at: Millis,
+    /// Last change.
+    pub updated_at: Millis,
+}
+
+const COLUMNS: &str = "id, api_key_id, method, path, body_hash, request_body, resource, description, amount, status, scheme, \
+    payer, tx_hash, claim_key, settle_reference, delivery_attempts, last_error, receipt, response_body, created_at, \
+    expires_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
+    let receipt: Option<String> = row.try_get("receipt")?;
+    Ok(Order {
+        id: row.try_get("id")?,
+        api_key_id: row.try_get("api_key_id")?,
+        method: row.try_get("method")?,
+        path: row.try_get("path")?,
+        body_hash: row.try_get("body_hash")?,
+        request_body: row.try_get("request_body")?,
+        resource: row.try_get("resource")?,
+        description: row.try_get("description")?,
+        amount: row.try_get("amount")?,
+        status: row.try_get("status")?,
+        scheme: row.try_get("scheme")?,
+        payer: row.try_get("payer")?,
+        tx_hash: row.try_get("tx_hash")?,
+        claim_key: row.try_get("claim_key")?,
+        settle_reference: row.try_get("settle_reference")?,
+        delivery_attempts: row.try_get("delivery_attempts")?,
+        last_error: row.try_get("last_error")?,
+        receipt: receipt.and_then(|r| serde_json::from_str(&r).ok()),
+        response_body: row.try_get("response_body")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Inserts a new open order.
+pub async fn insert(conn: &mut AnyConnection, order: &Order, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new(
+        "INSERT INTO payment_orders (id, api_key_id, method, path, body_hash, request_body, resource, description, \
+         amount, status, created_at, expires_at, updated_at) VALUES (",
+    );
+    sql.bind(&order.id).push(", ").bind(&order.api_key_id).push(", ").bind(&order.method).push(", ").bind(&order.path);
+    sql.push(", ").bind(&order.body_hash).push(", ").bind(&order.request_body).push(", ").bind(&order.resource).push(", ").bind(&order.description);
+    sql.push(", ").bind(order.amount).push(", 'open', ").bind(now).push(", ").bind(order.expires_at);
+    sql.push(", ").bind(now).push(")");
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// One order by id.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Order>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM payment_orders WHERE id = "));
+    sql.bind(id);
+    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+}
+
+/// The newest order for exactly this request (principal, method, path, body) that is not
+/// finished (v1 payments name no order).
+pub async fn latest_for_request(
+    conn: &mut AnyConnection,
+    api_key_id: &str,
+    method: &str,
+    path: &str,
+    body_hash: &str,
+) -> StoreResult<Option<Order>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM payment_orders WHERE api_key_id = "));
+    sql.bind(api_key_id).push(" AND method = ").bind(method).push(" AND path = ").bind(path);
+    sql.push(" AND body_hash = ").bind(body_hash).push(" AND status IN ('open', 'settling', 'settled', 'delivered')");
+    sql.push(" ORDER BY seq DESC LIMIT 1");
+    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+}
+
+/// How a payment is about to settle an open order.
+#[derive(Debug, Clone)]
+pub struct Settling {
+    /// `exact` or `txHash`.
+    pub scheme: &'static str,
+    /// The paying address.
+    pub payer: String,
+    /// The claim that pays for the order.
+    pub claim_key: String,
+}
+
+/// `open → settling`. False when the order was not open.
+pub async fn mark_settling(conn: &mut AnyConnection, id: &str, settling: &Settling, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'settling', scheme = ");
+    sql.bind(settling.scheme).push(", payer = ").bind(&settling.payer).push(", claim_key = ").bind(&settling.claim_key);
+    sql.push(", last_error = NULL, updated_at = ").bind(now);
+    sql.push(" WHERE status = 'open' AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// Remembers what settlement is in flight (a transaction hash we sent), so an unknown outcome
+/// can be reconciled later.
+pub async fn set_settle_reference(conn: &mut AnyConnection, id: &str, reference: &str, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE payment_orders SET settle_reference = ");
+    sql.bind(reference).push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// `settling → settled`, with the transaction and receipt. False when it was not settling.
+pub async fn mark_settled(
+    conn: &mut AnyConnection,
+    id: &str,
+    tx_hash: &str,
+    receipt: &serde_json::Value,
+    now: Millis,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'settled', tx_hash = ");
+    sql.bind(tx_hash).push(", receipt = ").bind(receipt.to_string()).push(", settled_at = ").bind(now);
+    sql.push(", updated_at = ").bind(now).push(" WHERE status = 'settling' AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// `settling → open` after a settlement that definitely failed (the payer may pay again).
+pub async fn reopen(conn: &mut AnyConnection, id: &str, error: &str, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'open', scheme = NULL, payer = NULL, claim_key = NULL, ");
+    sql.push("settle_reference = NULL, last_error = ").bind(error).push(", updated_at = ").bind(now);
+    sql.push(" WHERE status = 'settling' AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// `settled → delivered`, storing the success response for idempotent replays. False when the
+/// order was not settled (someone else delivered it).
+pub async fn mark_delivered(conn: &mut AnyConnection, id: &str, response_body: &str, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'delivered', response_status = 201, response_body = ");
+    sql.bind(response_body).push(", delivered_at = ").bind(now).push(", updated_at = ").bind(now);
+    sql.push(" WHERE status = 'settled' AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// Stores the answer of a delivered order (in the transaction that delivered it).
+pub async fn set_response(conn: &mut AnyConnection, id: &str, response_body: &str) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE payment_orders SET response_body = ");
+    sql.bind(response_body).push(" WHERE id = ").bind(id);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Counts a failed delivery of a settled order; returns the attempts so far.
+pub async fn record_delivery_failure(conn: &mut AnyConnection, id: &str, error: &str, now: Millis) -> StoreResult<i64> {
+    let mut sql = Sql::new("UPDATE payment_orders SET delivery_attempts = delivery_attempts + 1, last_error = ");
+    sql.bind(error).push(", updated_at = ").bind(now).push(" WHERE status = 'settled' AND id = ").bind(id);
+    sql.push(" RETURNING delivery_attempts");
+    let row = sql.fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| r.try_get::<i64, _>("delivery_attempts")).transpose()?.unwrap_or(0))
+}
+
+/// `settled → refunded`. False when it was not settled.
+pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'refunded', updated_at = ");
+    sql.bind(now).push(" WHERE status = 'settled' AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// `open → expired` for an open order past its expiry.
+pub async fn expire(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'expired', updated_at = ");
+    sql.bind(now).push(" WHERE status = 'open' AND id = ").bind(id).push(" AND expires_at < ").bind(now);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Orders in `status` untouched since `before`, oldest first (for background reconciliation).
+pub async fn stale(conn: &mut AnyConnection, status: &str, before: Millis, limit: i64) -> StoreResult<Vec<Order>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM payment_orders WHERE status = "));
+    sql.bind(status).push(" AND updated_at < ").bind(before).push(" ORDER BY updated_at LIMIT ").bind(limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    rows.iter().map(from_row).collect::<Result<_, _>>().map_err(StoreError::from)
+}
+
+/// What a claim attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The payment is now this order's.
+    Claimed,
+    /// The payment already pays for this order (a retry).
+    Ours,
+    /// The payment pays for another order.
+    Taken,
+}
+
+/// Claims a payment (`claim_key`) for an order, atomically across replicas.
+pub async fn claim(conn: &mut AnyConnection, claim_key: &str, order_id: &str, now: Millis) -> StoreResult<Claim> {
+    let mut sql = Sql::new("INSERT INTO payment_claims (claim_key, order_id, created_at) VALUES (");
+    sql.bind(claim_key).push(", ").bind(order_id).push(", ").bind(now);
+    sql.push(") ON CONFLICT (claim_key) DO NOTHING RETURNING order_id");
+    if sql.fetch_optional(&mut *conn).await?.is_some() {
+        return Ok(Claim::Claimed);
+    }
+    let mut sql = Sql::new("SELECT order_id FROM payment_claims WHERE claim_key = ");
+    sql.bind(claim_key);
+    let holder: Option<String> = sql.fetch_optional(&mut *conn).await?.map(|r| r.try_get("order_id")).transpose()?;
+    Ok(if holder.as_deref() == Some(order_id) { Claim::Ours } else { Claim::Taken })
+}
+
+/// Releases a claim after a settlement that definitely failed.
+pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str) -> StoreResult<()> {
+    let mut sql = Sql::new("DELETE FROM payment_claims WHERE claim_key = ");
+    sql.bind(claim_key).push(" AND order_id = ").bind(order_id);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
