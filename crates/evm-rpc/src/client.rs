@@ -46,12 +46,7 @@ impl RpcClient {
             .user_agent(USER_AGENT)
             .build()
             .map_err(|e| RpcError::Transport(e.without_url().to_string()))?;
-        Ok(Self {
-            http,
-            url,
-            next_id: Arc::new(AtomicU64::new(1)),
-            send_lock: Arc::new(tokio::sync::Mutex::new(())),
-        })
+        Ok(Self { http, url, next_id: Arc::new(AtomicU64::new(1)), send_lock: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// The endpoint without credentials, path or query (`https://host:port`), safe to show.
@@ -73,17 +68,18 @@ impl RpcClient {
         let status = response.status();
         let bytes = response.bytes().await.map_err(RpcError::from_reqwest)?;
         let answer: Option<Value> = serde_json::from_slice(&bytes).ok();
-        if let Some(error) = answer.as_ref().and_then(|a| a.get("error")).filter(|e| !e.is_null()) {
-            return Err(rpc_error(error));
-        }
-        if !status.is_success() {
-            let message = format!("HTTP {status}");
-            let transient = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
-            return Err(if transient {
-                RpcError::Transport(message)
-            } else {
-                RpcError::Rpc { code: i64::from(status.as_u16()), message }
-            });
+        let error = answer.as_ref().and_then(|a| a.get("error")).filter(|e| !e.is_null()).map(rpc_error);
+        let transient = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
+        match error {
+            // A revert is a definite answer whatever the HTTP status.
+            Some(error @ RpcError::Reverted { .. }) => return Err(error),
+            Some(error) if transient => return Err(RpcError::Transport(format!("HTTP {status}: {error}"))),
+            Some(error) => return Err(error),
+            None if transient => return Err(RpcError::Transport(format!("HTTP {status}"))),
+            None if !status.is_success() => {
+                return Err(RpcError::Rpc { code: i64::from(status.as_u16()), message: format!("HTTP {status}") });
+            }
+            None => {}
         }
         let answer = answer.ok_or_else(|| RpcError::Decode(format!("{method}: the body is not JSON")))?;
         match answer.get("result") {

@@ -133,7 +133,8 @@ impl RpcClient {
         to_block: Option<u64>,
     ) -> Result<Vec<(B256, ReceiptLog)>, RpcError> {
         let to_block = to_block.map_or_else(|| "latest".to_owned(), quantity);
-        let filter = json!({ "address": address, "topics": topics, "fromBlock": quantity(from_block), "toBlock": to_block });
+        let filter =
+            json!({ "address": address, "topics": topics, "fromBlock": quantity(from_block), "toBlock": to_block });
         let logs = self.request("eth_getLogs", json!([filter])).await?;
         logs.as_array()
             .ok_or_else(|| RpcError::Decode("eth_getLogs result is not an array".into()))?

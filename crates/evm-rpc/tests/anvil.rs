@@ -44,7 +44,10 @@ async fn reverts_carry_their_reason() {
     let (pay_to, _) = chain.account(2);
     let data = calldata::transfer(pay_to, U256::from(1));
     let reason = Some(calldata::REVERT_INSUFFICIENT_BALANCE.to_owned());
-    assert_eq!(rpc.call(Some(payer), chain.usdc(), data.clone()).await, Err(RpcError::Reverted { reason: reason.clone() }));
+    assert_eq!(
+        rpc.call(Some(payer), chain.usdc(), data.clone()).await,
+        Err(RpcError::Reverted { reason: reason.clone() })
+    );
     let head = rpc.block_number().await.expect("head");
     assert_eq!(rpc.send_call(&payer_key, chain.usdc(), data).await, Err(RpcError::Reverted { reason }));
     assert_eq!(rpc.block_number().await.expect("head"), head, "nothing was sent");

@@ -129,6 +129,18 @@ async fn http_500_is_transient() {
 }
 
 #[tokio::test]
+async fn rate_limits_are_transient_even_with_an_error_object() {
+    let server = MockServer::start().await;
+    let error = json!({ "jsonrpc": "2.0", "id": 1, "error": { "code": -32005, "message": "rate limited" } });
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(429).set_body_json(error)).mount(&server).await;
+    let error = client(&server).chain_id().await.expect_err("an error");
+    assert!(
+        matches!(error, RpcError::Transport(ref m) if m.contains("429") && m.contains("rate limited")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn http_401_is_not_transient() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(401)).mount(&server).await;
@@ -243,8 +255,12 @@ async fn send_call_stops_on_an_estimate_revert() {
     let server = MockServer::start().await;
     answer(&server, "eth_chainId", json!("0x2105")).await;
     answer(&server, "eth_getTransactionCount", json!("0x0")).await;
-    fail(&server, "eth_estimateGas", json!({ "code": 3, "message": "execution reverted: FiatTokenV2: invalid signature" }))
-        .await;
+    fail(
+        &server,
+        "eth_estimateGas",
+        json!({ "code": 3, "message": "execution reverted: FiatTokenV2: invalid signature" }),
+    )
+    .await;
     Mock::given(body_partial_json(json!({ "method": "eth_sendRawTransaction" })))
         .respond_with(ResponseTemplate::new(500))
         .expect(0)

@@ -99,7 +99,9 @@ impl Challenge {
         let order_id = self.order_id().ok_or("the 402 names no orderId")?;
         let body_text = |key: &str| self.body.get(key).and_then(Value::as_str);
         let (pay_to, asset, amount, chain_id) = match self.exact() {
-            Some(PaymentRequirements::V2(r)) => (r.pay_to.as_str(), r.asset.as_str(), r.amount.as_str(), chain_id_v2(&r.network)),
+            Some(PaymentRequirements::V2(r)) => {
+                (r.pay_to.as_str(), r.asset.as_str(), r.amount.as_str(), chain_id_v2(&r.network))
+            }
             Some(PaymentRequirements::V1(r)) => {
                 (r.pay_to.as_str(), r.asset.as_str(), r.max_amount_required.as_str(), chain_id_v1(&r.network))
             }
@@ -122,5 +124,58 @@ impl Challenge {
             amount: parse_amount(amount).map_err(|e| format!("amount: {e}"))?,
             chain_id: chain_id.ok_or("the 402 names an unknown network")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use serde_json::json;
+
+    fn response(body: Value, header: Option<&str>) -> ApiResponse {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = header {
+            headers.insert(HEADER_PAYMENT_REQUIRED, HeaderValue::from_str(value).expect("ASCII"));
+        }
+        ApiResponse { status: 402, headers, body }
+    }
+
+    const USDC: &str = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913";
+    const PAY_TO: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+
+    #[test]
+    fn transfer_terms_from_the_body_alone() {
+        let body =
+            json!({ "orderId": "o1", "payTo": PAY_TO, "asset": USDC, "amount": "9990000", "network": "eip155:8453" });
+        let challenge = Challenge::from_response(&response(body, None)).expect("a challenge");
+        assert!(challenge.exact().is_none());
+        let terms = challenge.transfer_terms().expect("terms");
+        assert_eq!((terms.order_id.as_str(), terms.amount, terms.chain_id), ("o1", U256::from(9_990_000), 8453));
+        assert_eq!(terms.asset, x402::constants::BASE_USDC);
+    }
+
+    #[test]
+    fn v1_bodies_and_a_bad_header_falling_back_to_the_body() {
+        let accepts = json!([{
+            "scheme": "exact", "network": "base", "maxAmountRequired": "10000", "resource": "http://h/x",
+            "description": "d", "payTo": PAY_TO, "maxTimeoutSeconds": 60, "asset": USDC,
+            "extra": { "name": "USD Coin", "version": "2", "orderId": "o2" },
+        }]);
+        let body = json!({ "x402Version": 1, "error": "X-PAYMENT header is required", "accepts": accepts });
+        let challenge = Challenge::from_response(&response(body, Some("not base64!"))).expect("from the body");
+        assert!(matches!(challenge.exact(), Some(PaymentRequirements::V1(_))));
+        let terms = challenge.transfer_terms().expect("terms");
+        assert_eq!((terms.order_id.as_str(), terms.amount, terms.chain_id), ("o2", U256::from(10_000), 8453));
+    }
+
+    #[test]
+    fn unusable_challenges() {
+        let error = Challenge::from_response(&response(json!({ "error": "x" }), Some("e30="))).expect_err("empty");
+        assert!(error.contains("PAYMENT-REQUIRED"), "{error}");
+        assert!(Challenge::from_response(&response(Value::Null, None)).is_err());
+        let body = json!({ "payTo": PAY_TO, "asset": USDC, "amount": "1", "network": "eip155:8453" });
+        let challenge = Challenge::from_response(&response(body, None)).expect("a challenge");
+        assert_eq!(challenge.transfer_terms(), Err("the 402 names no orderId".to_owned()));
     }
 }

@@ -144,7 +144,8 @@ impl Client {
 
     /// Sends `method path` with `body` as JSON and returns the answer, whatever its status.
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Result<ApiResponse, ClientError> {
-        let body = body.map(|b| serde_json::to_vec(&b)).transpose().map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let body =
+            body.map(|b| serde_json::to_vec(&b)).transpose().map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
         self.send(method, path, body.as_deref(), &[]).await
     }
 
@@ -168,7 +169,8 @@ impl Client {
             request = request.header("x-dashboard-token", header_value(token)?);
         }
         for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
             request = request.header(name, header_value(value)?);
         }
         if let Some(body) = body {
@@ -181,7 +183,8 @@ impl Client {
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok(ApiResponse { status, headers, body })
     }
@@ -210,8 +213,8 @@ impl Client {
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, ClientError> {
-    let mut value =
-        HeaderValue::from_str(value).map_err(|_| ClientError::InvalidRequest("a header value is not visible ASCII".into()))?;
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| ClientError::InvalidRequest("a header value is not visible ASCII".into()))?;
     value.set_sensitive(true);
     Ok(value)
 }

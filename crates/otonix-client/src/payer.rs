@@ -76,7 +76,7 @@ pub enum PayError {
     NoRpc,
     /// The chain could not be used before the transfer was sent; nothing was paid.
     #[error("chain RPC: {0}")]
-    Rpc(#[from] RpcError),
+    Rpc(RpcError),
     /// The RPC endpoint is on another chain than the 402 asks for; nothing was paid.
     #[error("the RPC endpoint is on chain {actual}, the payment is asked on chain {expected}")]
     WrongChain {
@@ -100,6 +100,12 @@ pub enum PayError {
         /// What went wrong.
         reason: String,
     },
+}
+
+impl From<RpcError> for PayError {
+    fn from(error: RpcError) -> Self {
+        Self::Rpc(error)
+    }
 }
 
 /// Pays 402 challenges with a local key.

@@ -58,7 +58,14 @@ impl PaidResponse {
             .find_map(|name| response.header(name))
             .and_then(|value| x402::decode_header::<Value>(value).ok());
         let receipt = response.body.get("receipt").filter(|r| !r.is_null()).cloned();
-        Self { status: response.status, headers: response.headers, body: response.body, receipt, payment_response, payment }
+        Self {
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+            receipt,
+            payment_response,
+            payment,
+        }
     }
 
     /// Whether the status is 2xx.

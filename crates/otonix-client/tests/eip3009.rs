@@ -44,14 +44,20 @@ async fn pays_a_v2_challenge_and_retries_the_identical_request() {
     assert_eq!(settlement["success"], true);
     assert_eq!(settlement["payer"], signer.address().to_checksum(None));
     let payment = paid.payment.expect("a payment");
-    assert_eq!((payment.kind, payment.header.as_str(), payment.tx_hash), (ProofKind::Eip3009, "PAYMENT-SIGNATURE", None));
+    assert_eq!(
+        (payment.kind, payment.header.as_str(), payment.tx_hash),
+        (ProofKind::Eip3009, "PAYMENT-SIGNATURE", None)
+    );
 
     let requests = server.received_requests().await.expect("recorded");
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].body, requests[1].body, "the retry carries the identical body bytes");
     assert_eq!(json_body(&requests[0]), body);
     assert!(requests[0].headers.get("payment-signature").is_none());
-    assert_eq!(requests[1].headers.get("payment-signature").map(|v| v.to_str().ok()), Some(Some(payment.value.as_str())));
+    assert_eq!(
+        requests[1].headers.get("payment-signature").map(|v| v.to_str().ok()),
+        Some(Some(payment.value.as_str()))
+    );
     for request in &requests {
         assert_eq!(request.headers.get("x-api-key").and_then(|v| v.to_str().ok()), Some("otx_test_key"));
         assert_eq!(request.method.as_str(), "POST");
@@ -155,12 +161,70 @@ async fn typed_helpers_send_credentials_and_report_api_errors() {
     assert!(!format!("{admin:?}").contains("admin-secret"));
     let client = Client::new(server.uri()).with_api_key("otx_abc");
     let error = client.heartbeat("a1").await.expect_err("404");
-    assert_eq!(
-        error,
-        ClientError::Api { status: 404, code: "not_found".into(), message: "agent not found".into() }
-    );
+    assert_eq!(error, ClientError::Api { status: 404, code: "not_found".into(), message: "agent not found".into() });
     let action = client.log_action("a1", "Deployed", "deploy").await.expect("logged");
     assert_eq!(action, json!({ "action": "Deployed", "category": "deploy" }));
     let response = client.request(Method::GET, "/nothing", None).await.expect("an answer");
     assert_eq!((response.status, response.body.clone()), (404, Value::Null));
+}
+
+#[tokio::test]
+async fn pays_a_v1_challenge_with_x_payment() {
+    let server = MockServer::start().await;
+    let offer = offer(TokenDomain::base_usdc(), 10_000);
+    Mock::given(method("GET"))
+        .respond_with(move |request: &wiremock::Request| {
+            let Some(value) = request.headers.get("x-payment").and_then(|v| v.to_str().ok()) else {
+                let accepts = [offer.requirements_v1("http://127.0.0.1/thing", "a thing", None)];
+                let body = json!({ "x402Version": 1, "error": "X-PAYMENT header is required", "accepts": accepts });
+                return ResponseTemplate::new(402).set_body_json(body);
+            };
+            match x402::decode_payment_header(value) {
+                Ok(x402::IncomingPayment::Exact(payment)) if payment.x402_version() == 1 => {
+                    match x402::verify_exact(&payment, &offer, common::now()) {
+                        Ok(_) => ResponseTemplate::new(200).set_body_json(json!({ "thing": 1 })),
+                        Err(rejection) => refused(rejection.code(), None),
+                    }
+                }
+                _ => refused("payment_invalid", None),
+            }
+        })
+        .mount(&server)
+        .await;
+    let payer = Payer::new(PrivateKeySigner::random(), None);
+    let paid = payer.pay(&Client::new(server.uri()), Method::GET, "/thing", None, ProofKind::Eip3009).await;
+    let paid = paid.expect("paid");
+    assert_eq!((paid.status, paid.body.clone()), (200, json!({ "thing": 1 })));
+    assert_eq!(paid.payment.map(|p| p.header), Some("X-PAYMENT".to_owned()));
+}
+
+#[tokio::test]
+async fn an_unanswered_payment_is_handed_back_not_replaced() {
+    let server = MockServer::start().await;
+    let offer = offer(TokenDomain::base_usdc(), 1_000);
+    Mock::given(method("POST"))
+        .respond_with(move |request: &wiremock::Request| {
+            if request.headers.contains_key("payment-signature") {
+                ResponseTemplate::new(201).set_delay(std::time::Duration::from_secs(2))
+            } else {
+                challenge(&offer, true)
+            }
+        })
+        .mount(&server)
+        .await;
+    let client = Client::new(server.uri()).with_timeout(std::time::Duration::from_millis(300));
+    let options = otonix_client::PayOptions { transient_retries: 1, ..Default::default() };
+    let payer = Payer::new(PrivateKeySigner::random(), None).with_options(options);
+    let error = payer.pay(&client, Method::POST, PATH, None, ProofKind::Eip3009).await.expect_err("timeouts");
+    let PayError::Unfinished { payment, reason } = error else { panic!("{error:?}") };
+    assert!(reason.contains("timed out"), "{reason}");
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(requests.len(), 3, "the challenge, then the same payment twice");
+    for request in &requests[1..] {
+        assert_eq!(
+            request.headers.get(payment.header.as_str()).and_then(|v| v.to_str().ok()),
+            Some(payment.value.as_str())
+        );
+    }
+    assert!(!format!("{payment:?}").contains(&payment.value), "Debug hides the payment");
 }

@@ -122,6 +122,9 @@ async fn a_chain_mismatch_or_an_empty_wallet_pays_nothing() {
     let head = chain.client().block_number().await.expect("head");
     let error = payer.pay(&Client::new(server.uri()), Method::POST, "/p", None, ProofKind::TxHash).await;
     let reason = Some(x402::calldata::REVERT_INSUFFICIENT_BALANCE.to_owned());
-    assert!(matches!(error, Err(PayError::Rpc(evm_rpc::RpcError::Reverted { reason: ref r })) if *r == reason), "{error:?}");
+    assert!(
+        matches!(error, Err(PayError::Rpc(evm_rpc::RpcError::Reverted { reason: ref r })) if *r == reason),
+        "{error:?}"
+    );
     assert_eq!(chain.client().block_number().await.expect("head"), head, "nothing was sent");
 }

@@ -45,6 +45,7 @@ pub struct Application {
     router: axum::Router,
     store: Store,
     writers: Vec<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -88,7 +89,8 @@ impl Application {
             startup_ms = started.elapsed().as_millis() as u64,
             "otonix is ready"
         );
-        Ok(Self { router: api::router(state), listener, store, writers: writer_handles })
+        let background = vec![tokio::spawn(payment_sweep(state.clone()))];
+        Ok(Self { router: api::router(state), listener, store, writers: writer_handles, background })
     }
 
     /// The bound address.
@@ -110,6 +112,11 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        // Background work is transactional: stopping it between transactions loses nothing.
+        for task in self.background {
+            task.abort();
+            let _ = task.await;
+        }
         // The router (and with it every queue sender) is gone: the writers drain and stop.
         for writer in self.writers {
             let _ = writer.await;
@@ -117,6 +124,25 @@ impl Application {
         self.store.close().await;
         tracing::info!("otonix stopped");
         Ok(())
+    }
+}
+
+/// Runs the payment sweep every `payments.sweepIntervalSeconds`, on one replica at a time.
+async fn payment_sweep(state: AppState) {
+    let every = Duration::from_secs(state.config.payments.sweep_interval_seconds);
+    let holder = uuid::Uuid::new_v4().to_string();
+    let lease_ms = (every.as_millis() as i64 * 2).max(10_000);
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match payments::reconcile::sweep(&state, &holder, lease_ms).await {
+            Ok(report) if report.reconciled + report.delivered > 0 => {
+                tracing::info!(reconciled = report.reconciled, delivered = report.delivered, "payment sweep");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "payment sweep failed"),
+        }
     }
 }
 

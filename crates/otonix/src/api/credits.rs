@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,8 +15,7 @@ use super::validate::Check;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::money::micros_to_decimal;
-use crate::payments::deliver::{self, Booking};
-use crate::payments::{Outcome, PaidRequest, Settled, canonical};
+use crate::payments::{Outcome, PaidRequest, canonical, products, reconcile};
 use crate::state::AppState;
 use crate::store::agents;
 
@@ -70,7 +69,7 @@ pub async fn buy_credits(
         principal: principal.key_id().unwrap_or(super::references::ADMIN_OWNER).to_owned(),
         method: "POST".into(),
         path: uri.path().to_owned(),
-        resource: "POST /api/agents/:id/credits".into(),
+        resource: products::CREDITS.into(),
         url: super::public_url(&state, &headers, uri.path()),
         canonical_body: canonical::canonical_json(&raw),
         amount,
@@ -78,35 +77,6 @@ pub async fn buy_credits(
     };
     match state.payments.process(&state, &request, &headers).await? {
         Outcome::Required(response) | Outcome::Replay(response) => Ok(response),
-        Outcome::Settled(settled) => deliver_credits(&state, &settled, &agent_id).await,
+        Outcome::Settled(settled) => reconcile::deliver_or_count(&state, &settled).await,
     }
-}
-
-/// Adds the paid credits, in the transaction that marks the order delivered.
-pub async fn deliver_credits(state: &AppState, settled: &Settled, agent_id: &str) -> ApiResult<Response> {
-    let booking = Booking {
-        kind: "credit",
-        category: "credits",
-        agent_id: Some(agent_id.to_owned()),
-        description: format!("Credits bought with USDC (order {})", settled.order.id),
-    };
-    let mut tx = state.store.begin().await?;
-    let Some(transaction) = deliver::complete(state, &mut tx, settled, &booking).await? else {
-        drop(tx);
-        return replay(state, &settled.order.id).await;
-    };
-    let agent = agents::get(&mut tx, agent_id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
-    let body = json!({
-        "success": true,
-        "agent": { "id": agent.id, "credits": crate::money::micros_to_json(agent.credits), "survivalTier": agent.survival_tier },
-        "transaction": transaction,
-    });
-    let response = deliver::respond(state, &mut tx, settled, body).await?;
-    tx.commit().await?;
-    Ok(response)
-}
-
-async fn replay(state: &AppState, order_id: &str) -> ApiResult<Response> {
-    let order = crate::store::orders::get(&mut *state.store.read().await?, order_id).await?.ok_or(ApiError::NotFound("order"))?;
-    Ok(deliver::replay(&state.payments.terms, &order))
 }

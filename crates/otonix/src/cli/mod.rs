@@ -1,6 +1,7 @@
 //! The `otonix` command line: one binary, one subcommand per job.
 
 mod keys;
+mod pay;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub enum Command {
     /// Manage API keys directly in the local database (admin operations).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Send a request to a paid endpoint and pay its 402 (x402) automatically with a local key.
+    Pay(pay::PayArgs),
 }
 
 /// Options of `otonix serve`.
@@ -101,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(&config.log);
             keys::run(command, &config).await
         }
+        Command::Pay(args) => pay::run(args).await,
     }
 }
 

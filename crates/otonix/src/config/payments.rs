@@ -69,6 +69,8 @@ pub struct PaymentsConfig {
     pub settlement_timeout_seconds: u64,
     /// Timeout of one call to the chain or the facilitator.
     pub upstream_timeout_seconds: u64,
+    /// How often the sweep reconciles unfinished orders and delivers abandoned ones.
+    pub sweep_interval_seconds: u64,
 }
 
 impl Default for PaymentsConfig {
@@ -90,6 +92,7 @@ impl Default for PaymentsConfig {
             delivery_attempts: 5,
             settlement_timeout_seconds: 30,
             upstream_timeout_seconds: 10,
+            sweep_interval_seconds: 30,
         }
     }
 }
@@ -105,7 +108,11 @@ impl PaymentsConfig {
         if !(0.0..=1.0).contains(&self.amount_tolerance) || self.amount_tolerance == 0.0 {
             return invalid("payments.amountTolerance must be in (0, 1]".into());
         }
-        if self.order_ttl_seconds == 0 || self.max_timeout_seconds < 10 || self.delivery_attempts == 0 {
+        if self.order_ttl_seconds == 0
+            || self.max_timeout_seconds < 10
+            || self.delivery_attempts == 0
+            || self.sweep_interval_seconds == 0
+        {
             return invalid("payments.orderTtlSeconds, maxTimeoutSeconds (>= 10) and deliveryAttempts must be positive".into());
         }
         match self.mode {

@@ -13,7 +13,9 @@ pub mod challenge;
 pub mod deliver;
 mod exact;
 mod flow;
+pub mod products;
 mod proof;
+pub mod reconcile;
 pub mod settle;
 
 use std::sync::Arc;

@@ -16,6 +16,7 @@ mod keys;
 mod leases;
 mod pagination;
 mod pay;
+mod payments_chain;
 mod payments_dev;
 mod process;
 mod records;
