@@ -1,6 +1,7 @@
 //! The event log: every state change made through the API appends events (with their owner key
 //! and agent) in the same transaction as the change; failed requests append none; ids increase
-//! in the order the changes were made. Events are read from a second store on the database.
+//! in the order of changes made one after another (for concurrent ones on PostgreSQL, see the
+//! ignored test at the end). Events are read from a second store on the database.
 
 use otonix::store::Store;
 use otonix::store::events::{self, StoredEvent};

@@ -18,6 +18,7 @@ mod pagination;
 mod pay;
 mod payments_chain;
 mod payments_dev;
+mod payments_facilitator;
 mod process;
 mod records;
 mod replicas;
