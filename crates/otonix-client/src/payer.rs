@@ -169,7 +169,9 @@ impl Payer {
     }
 
     /// Sends the request again with `payment` (and only ever that payment) until it is not
-    /// pending, within the limits.
+    /// pending, within the limits. `body` must be the bytes of the first request
+    /// (`serde_json::to_vec` of the same value): use it to finish a [`PayError::Unfinished`]
+    /// payment or one still pending.
     pub async fn present(
         &self,
         client: &Client,

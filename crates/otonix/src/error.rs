@@ -133,9 +133,10 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidPaymentHeader(_) => StatusCode::BAD_REQUEST,
-            Self::PaymentInvalid { .. } | Self::PaymentPending { .. } | Self::PaymentAlreadyUsed | Self::OrderExpired => {
-                StatusCode::PAYMENT_REQUIRED
-            }
+            Self::PaymentInvalid { .. }
+            | Self::PaymentPending { .. }
+            | Self::PaymentAlreadyUsed
+            | Self::OrderExpired => StatusCode::PAYMENT_REQUIRED,
             Self::Unavailable(_) | Self::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

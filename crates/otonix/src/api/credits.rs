@@ -61,7 +61,9 @@ pub async fn buy_credits(
     }
     check.finish()?;
     let amount = amount.unwrap_or_default();
-    let agent = agents::get(&mut *state.store.read().await?, &agent_id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    let agent = agents::get(&mut *state.store.read().await?, &agent_id, state.now())
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
     if agent.stored_status == "terminated" {
         return Err(ApiError::AgentTerminated);
     }

@@ -85,14 +85,21 @@ pub async fn revoke(
     now: crate::clock::Millis,
 ) -> crate::store::StoreResult<Option<i64>> {
     use crate::store::{events, keys};
-    let Some((deactivated, newly)) = keys::revoke(conn, id, now).await? else {
+    let Some(revocation) = keys::revoke(conn, id, now).await? else {
         return Ok(None);
     };
-    if newly {
-        let payload = serde_json::json!({ "id": id, "agentsDeactivated": deactivated });
-        events::append(conn, &[events::NewEvent::new("key.revoked", id, &payload).owned_by(Some(id))], now).await?;
+    if revocation.newly {
+        let payload = serde_json::json!({ "id": id, "agentsDeactivated": revocation.agents_deactivated });
+        let mut changes = vec![events::NewEvent::new("key.revoked", id, &payload).owned_by(Some(id))];
+        for agent_id in &revocation.deactivated_now {
+            let payload = serde_json::json!({ "agentId": agent_id, "statusFrom": "active", "statusTo": "inactive", "reason": "key_revoked" });
+            changes.push(
+                events::NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(id)).for_agent(agent_id),
+            );
+        }
+        events::append(conn, &changes, now).await?;
     }
-    Ok(Some(deactivated))
+    Ok(Some(revocation.agents_deactivated))
 }
 
 #[cfg(test)]

@@ -64,6 +64,10 @@ pub async fn run(args: &PayArgs) -> anyhow::Result<()> {
         Ok(paid) => {
             print_response(&paid);
             if !paid.is_success() {
+                if let Some(payment) = &paid.payment {
+                    eprintln!("a payment was presented; to retry, send the same request with (do not pay again):");
+                    eprintln!("{}: {}", payment.header, payment.value);
+                }
                 bail!("the server answered HTTP {}", paid.status);
             }
             Ok(())

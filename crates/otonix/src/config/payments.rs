@@ -113,7 +113,9 @@ impl PaymentsConfig {
             || self.delivery_attempts == 0
             || self.sweep_interval_seconds == 0
         {
-            return invalid("payments.orderTtlSeconds, maxTimeoutSeconds (>= 10) and deliveryAttempts must be positive".into());
+            return invalid(
+                "payments.orderTtlSeconds, maxTimeoutSeconds (>= 10) and deliveryAttempts must be positive".into(),
+            );
         }
         match self.mode {
             PaymentMode::Chain if self.rpc_url.is_none() || self.relayer_key.is_none() => {

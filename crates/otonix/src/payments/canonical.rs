@@ -62,7 +62,10 @@ mod tests {
         let b: Value = serde_json::from_str(r#"{"a":"é","b":[1,2,{"x":null,"y":1}]}"#).unwrap();
         assert_eq!(canonical_json(&a), canonical_json(&b));
         assert_eq!(canonical_json(&b), r#"{"a":"é","b":[1,2,{"x":null,"y":1}]}"#);
-        assert_ne!(body_hash(&canonical_json(&json!({"amount": 10}))), body_hash(&canonical_json(&json!({"amount": 11}))));
+        assert_ne!(
+            body_hash(&canonical_json(&json!({"amount": 10}))),
+            body_hash(&canonical_json(&json!({"amount": 11})))
+        );
         assert_eq!(canonical_json(&json!({"amount": 9.99})), r#"{"amount":9.99}"#);
     }
 }

@@ -67,7 +67,8 @@ pub fn respond(terms: &Terms, request: &PaidRequest, order: &Order) -> Response 
         "description": order.description,
         "mimeType": "application/json",
     });
-    let message = format!("Payment required: {} USDC for {}", crate::money::micros_to_decimal(order.amount), order.description);
+    let message =
+        format!("Payment required: {} USDC for {}", crate::money::micros_to_decimal(order.amount), order.description);
     let body = json!({
         "x402Version": 2,
         "error": "payment_required",
@@ -95,7 +96,9 @@ pub fn respond(terms: &Terms, request: &PaidRequest, order: &Order) -> Response 
     });
     let mut response = (StatusCode::PAYMENT_REQUIRED, Json(&body)).into_response();
     let headers = response.headers_mut();
-    for (name, value) in [("payment-required", encode_header(&payment_required)), ("x-payment-required", encode_header(&body))] {
+    for (name, value) in
+        [("payment-required", encode_header(&payment_required)), ("x-payment-required", encode_header(&body))]
+    {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);
         }

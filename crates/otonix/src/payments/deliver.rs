@@ -68,7 +68,12 @@ pub struct Booking {
 
 /// Claims the delivery of `settled` and writes its transaction, in the caller's database
 /// transaction. `None` when someone else delivered it first: roll back and answer [`replay`].
-pub async fn complete(state: &AppState, tx: &mut Tx, settled: &Settled, booking: &Booking) -> ApiResult<Option<Transaction>> {
+pub async fn complete(
+    state: &AppState,
+    tx: &mut Tx,
+    settled: &Settled,
+    booking: &Booking,
+) -> ApiResult<Option<Transaction>> {
     let terms = &state.payments.terms;
     let order = &settled.order;
     let now = state.now();

@@ -11,7 +11,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::orders::{self, Claim, Settling};
 
-pub(super) async fn pay(payments: &Payments, state: &AppState, request: &PaidRequest, payload: &PaymentPayload) -> ApiResult<Outcome> {
+pub(super) async fn pay(
+    payments: &Payments,
+    state: &AppState,
+    request: &PaidRequest,
+    payload: &PaymentPayload,
+) -> ApiResult<Outcome> {
     let terms = &payments.terms;
     let rejected = |rejection: x402::Rejection| ApiError::payment_rejected(&rejection);
     // 1. Well-formed, version, scheme, network.
@@ -46,16 +51,23 @@ pub(super) async fn pay(payments: &Payments, state: &AppState, request: &PaidReq
         Claim::Ours => {
             // A concurrent request with the same payment claimed it first: follow its progress.
             drop(tx);
-            let current = orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
+            let current =
+                orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
             return match resume(payments, state, &current, &claim_key).await? {
                 Some(outcome) => Ok(outcome),
-                None => Err(ApiError::PaymentPending { retry_after: 1, message: "the payment is being settled; retry".into() }),
+                None => Err(ApiError::PaymentPending {
+                    retry_after: 1,
+                    message: "the payment is being settled; retry".into(),
+                }),
             };
         }
     }
     let settling = Settling { scheme: "exact", payer: payment.payer().to_checksum(None), claim_key: claim_key.clone() };
     if !orders::mark_settling(&mut tx, &order.id, &settling, now).await? {
-        return Err(ApiError::PaymentInvalid { reason: "order_paid", message: "this order is already being paid".into() });
+        return Err(ApiError::PaymentInvalid {
+            reason: "order_paid",
+            message: "this order is already being paid".into(),
+        });
     }
     tx.commit().await?;
 

@@ -15,7 +15,12 @@ const ABANDONED_AFTER_MS: i64 = 120_000;
 
 /// What to do with an order that a payment with `claim_key` wants to pay: `None` when the
 /// order is open and the payment should go on; otherwise the answer.
-pub async fn resume(payments: &Payments, state: &AppState, order: &Order, claim_key: &str) -> ApiResult<Option<Outcome>> {
+pub async fn resume(
+    payments: &Payments,
+    state: &AppState,
+    order: &Order,
+    claim_key: &str,
+) -> ApiResult<Option<Outcome>> {
     let ours = order.claim_key.as_deref() == Some(claim_key);
     let already_paid = || ApiError::PaymentInvalid {
         reason: "order_paid",
@@ -27,30 +32,40 @@ pub async fn resume(payments: &Payments, state: &AppState, order: &Order, claim_
         "settled" if ours => Ok(Some(Outcome::Settled(Box::new(Settled { order: order.clone() })))),
         "settling" if ours => reconcile(payments, state, order).await.map(Some),
         "settling" | "settled" | "delivered" => Err(already_paid()),
-        _ => Err(ApiError::PaymentInvalid { reason: "order_closed", message: format!("the order is {}", order.status) }),
+        _ => {
+            Err(ApiError::PaymentInvalid { reason: "order_closed", message: format!("the order is {}", order.status) })
+        }
     }
 }
 
 /// Finds out how the settlement of a `settling` order ended and records it.
 pub async fn reconcile(payments: &Payments, state: &AppState, order: &Order) -> ApiResult<Outcome> {
     let now = state.now();
-    let reference: Option<SettleReference> = order.settle_reference.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let reference: Option<SettleReference> =
+        order.settle_reference.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let settlement = match reference {
         Some(reference) => payments.settler.reconcile(&reference, (now / 1000) as u64).await,
         // Dev mode settles in one step: redo it.
         None if payments.settler.rpc().is_none() && payments.terms.mode == crate::config::PaymentMode::Dev => {
-            Settlement::Settled { tx_hash: super::settle::dev_transaction(order.claim_key.as_deref().unwrap_or_default()) }
+            Settlement::Settled {
+                tx_hash: super::settle::dev_transaction(order.claim_key.as_deref().unwrap_or_default()),
+            }
         }
-        None if now - order.updated_at > ABANDONED_AFTER_MS => Settlement::Unavailable {
-            reason: "the previous attempt was interrupted before anything was sent".into(),
-        },
+        None if now - order.updated_at > ABANDONED_AFTER_MS => {
+            Settlement::Unavailable { reason: "the previous attempt was interrupted before anything was sent".into() }
+        }
         None => Settlement::Pending { reference: SettleReference::default() },
     };
     record(payments, state, order, settlement).await
 }
 
 /// Records how a settlement ended and answers accordingly.
-pub async fn record(payments: &Payments, state: &AppState, order: &Order, settlement: Settlement) -> ApiResult<Outcome> {
+pub async fn record(
+    payments: &Payments,
+    state: &AppState,
+    order: &Order,
+    settlement: Settlement,
+) -> ApiResult<Outcome> {
     let now = state.now();
     let claim_key = order.claim_key.clone().unwrap_or_default();
     match settlement {
@@ -73,12 +88,17 @@ pub async fn record(payments: &Payments, state: &AppState, order: &Order, settle
             match current.status.as_str() {
                 "settled" => Ok(Outcome::Settled(Box::new(Settled { order: current }))),
                 "delivered" => Ok(Outcome::Replay(deliver::replay(&payments.terms, &current))),
-                other => Err(ApiError::PaymentInvalid { reason: "order_closed", message: format!("the order is {other}") }),
+                other => {
+                    Err(ApiError::PaymentInvalid { reason: "order_closed", message: format!("the order is {other}") })
+                }
             }
         }
         Settlement::Failed { reason } => {
             reopen(state, order, &claim_key, &reason).await?;
-            Err(ApiError::PaymentInvalid { reason: "settlement_failed", message: format!("the payment did not settle: {reason}") })
+            Err(ApiError::PaymentInvalid {
+                reason: "settlement_failed",
+                message: format!("the payment did not settle: {reason}"),
+            })
         }
         Settlement::Unavailable { reason } => {
             reopen(state, order, &claim_key, &reason).await?;

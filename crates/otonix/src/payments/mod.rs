@@ -209,7 +209,12 @@ fn payment_header(headers: &HeaderMap) -> Option<&str> {
 
 /// Checks that `order` was issued for exactly this request and can still be paid, or tells
 /// what to answer instead. Returns the order when the payment flow should go on.
-pub(crate) async fn check_order(state: &AppState, request: &PaidRequest, order: Option<Order>, now: Millis) -> ApiResult<Order> {
+pub(crate) async fn check_order(
+    state: &AppState,
+    request: &PaidRequest,
+    order: Option<Order>,
+    now: Millis,
+) -> ApiResult<Order> {
     let Some(order) = order else {
         return Err(ApiError::PaymentInvalid {
             reason: "unknown_order",

@@ -40,7 +40,8 @@ async fn deliver_credits(state: &AppState, settled: &Settled) -> ApiResult<Respo
     let mut tx = state.store.begin().await?;
     let Some(transaction) = deliver::complete(state, &mut tx, settled, &booking).await? else {
         drop(tx);
-        let order = orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
+        let order =
+            orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
         return Ok(deliver::replay(&state.payments.terms, &order));
     };
     let agent = agents::get(&mut tx, agent_id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;

@@ -14,13 +14,19 @@ use crate::state::AppState;
 use crate::store::orders::{self, Claim, Settling};
 use crate::store::{Sql, StoreError};
 
-pub(super) async fn pay(payments: &Payments, state: &AppState, request: &PaidRequest, proof: &TransferProof) -> ApiResult<Outcome> {
+pub(super) async fn pay(
+    payments: &Payments,
+    state: &AppState,
+    request: &PaidRequest,
+    proof: &TransferProof,
+) -> ApiResult<Outcome> {
     let terms = &payments.terms;
     let Some(rpc) = payments.settler.rpc().filter(|_| terms.mode != PaymentMode::Dev) else {
         return Err(ApiError::PaymentInvalid {
             reason: "proofs_unsupported",
             message: if terms.mode == PaymentMode::Dev {
-                "dev mode cannot see a chain, so it cannot check a transaction; pay with an EIP-3009 authorization".into()
+                "dev mode cannot see a chain, so it cannot check a transaction; pay with an EIP-3009 authorization"
+                    .into()
             } else {
                 "transfer proofs need payments.rpcUrl; pay with an EIP-3009 authorization".into()
             },
@@ -36,7 +42,8 @@ pub(super) async fn pay(payments: &Payments, state: &AppState, request: &PaidReq
         return Ok(outcome);
     }
     // 2–4. Receipt, confirmations, transfers to payTo, not older than the order.
-    let unavailable = |e: evm_rpc::RpcError| ApiError::UpstreamUnavailable(format!("the chain cannot be read now: {e}"));
+    let unavailable =
+        |e: evm_rpc::RpcError| ApiError::UpstreamUnavailable(format!("the chain cannot be read now: {e}"));
     let receipt = rpc.transaction_receipt(proof.tx_hash).await.map_err(unavailable)?;
     let head = rpc.block_number().await.map_err(unavailable)?;
     let proof_terms = ProofTerms {
@@ -60,16 +67,23 @@ pub(super) async fn pay(payments: &Payments, state: &AppState, request: &PaidReq
         Claim::Taken => return Err(ApiError::PaymentAlreadyUsed),
         Claim::Ours => {
             drop(tx);
-            let current = orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
+            let current =
+                orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
             return match resume(payments, state, &current, &claim_key).await? {
                 Some(outcome) => Ok(outcome),
-                None => Err(ApiError::PaymentPending { retry_after: 1, message: "the payment is being recorded; retry".into() }),
+                None => Err(ApiError::PaymentPending {
+                    retry_after: 1,
+                    message: "the payment is being recorded; retry".into(),
+                }),
             };
         }
     }
     let settling = Settling { scheme: "txHash", payer: payer.clone(), claim_key: claim_key.clone() };
     if !orders::mark_settling(&mut tx, &order.id, &settling, now).await? {
-        return Err(ApiError::PaymentInvalid { reason: "order_paid", message: "this order is already being paid".into() });
+        return Err(ApiError::PaymentInvalid {
+            reason: "order_paid",
+            message: "this order is already being paid".into(),
+        });
     }
     tx.commit().await?;
     let mut order = order;

@@ -65,7 +65,8 @@ pub async fn deliver_or_count(state: &AppState, settled: &Settled) -> ApiResult<
         Ok(response) => Ok(response),
         Err(error) => {
             let mut tx = state.store.begin().await?;
-            let attempts = orders::record_delivery_failure(&mut tx, &settled.order.id, &error.to_string(), state.now()).await?;
+            let attempts =
+                orders::record_delivery_failure(&mut tx, &settled.order.id, &error.to_string(), state.now()).await?;
             tx.commit().await?;
             tracing::warn!(order_id = %settled.order.id, attempts, "delivery of a paid order failed");
             if attempts >= state.payments.terms.delivery_attempts {
@@ -86,7 +87,8 @@ pub async fn refund(state: &AppState, order: &Order) -> ApiResult<()> {
     }
     let mut sql = Sql::new("SELECT id FROM agents WHERE api_key_id = ");
     sql.bind(&order.api_key_id).push(" AND wallet_address = ").bind(order.payer.clone()).push(" LIMIT 1");
-    let agent_id: Option<String> = sql.fetch_optional(&mut *tx).await?.map(|r| sqlx::Row::try_get(&r, "id")).transpose()?;
+    let agent_id: Option<String> =
+        sql.fetch_optional(&mut *tx).await?.map(|r| sqlx::Row::try_get(&r, "id")).transpose()?;
     let transaction = Transaction {
         seq: 0,
         id: new_id(),

@@ -170,21 +170,34 @@ pub async fn list(
     Ok(Page::from_rows(keys, limit, |k| k.seq))
 }
 
-/// Revokes a key and deactivates its active agents. Returns how many agents the revocation
-/// deactivated (the same number when the key was already revoked), or `None` for no such key.
-pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<(i64, bool)>> {
+/// What a revocation did.
+#[derive(Debug, Clone, Default)]
+pub struct Revocation {
+    /// How many agents the revocation deactivated (the same when revoked again).
+    pub agents_deactivated: i64,
+    /// The agents deactivated now (empty when the key was already revoked).
+    pub deactivated_now: Vec<String>,
+    /// False when the key was already revoked.
+    pub newly: bool,
+}
+
+/// Revokes a key and deactivates its active agents. `None` for no such key.
+pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<Revocation>> {
     let mut sql = Sql::new("UPDATE api_keys SET status = 'revoked', revoked_at = ");
     sql.bind(now).push(" WHERE status = 'active' AND id = ").bind(id.to_owned()).push(" RETURNING id");
     if sql.fetch_optional(&mut *conn).await?.is_none() {
-        return Ok(get(conn, id).await?.map(|k| (k.agents_deactivated, false)));
+        return Ok(get(conn, id)
+            .await?
+            .map(|k| Revocation { agents_deactivated: k.agents_deactivated, ..Default::default() }));
     }
     let mut sql = Sql::new("UPDATE agents SET status = 'inactive', updated_at = ");
-    sql.bind(now).push(" WHERE status = 'active' AND api_key_id = ").bind(id.to_owned());
-    let deactivated = sql.execute(&mut *conn).await?.rows_affected() as i64;
+    sql.bind(now).push(" WHERE status = 'active' AND api_key_id = ").bind(id.to_owned()).push(" RETURNING id");
+    let deactivated_now: Vec<String> =
+        sql.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     let mut sql = Sql::new("UPDATE api_keys SET agents_deactivated = ");
-    sql.bind(deactivated).push(" WHERE id = ").bind(id.to_owned());
+    sql.bind(deactivated_now.len() as i64).push(" WHERE id = ").bind(id.to_owned());
     sql.execute(&mut *conn).await?;
-    Ok(Some((deactivated, true)))
+    Ok(Some(Revocation { agents_deactivated: deactivated_now.len() as i64, deactivated_now, newly: true }))
 }
 
 /// Records that a key was used.

@@ -237,7 +237,17 @@ impl Store {
     /// which takes an advisory lock). Returns how many migrations the schema now has.
     pub async fn migrate(&self) -> StoreResult<usize> {
         let migrator = self.migrator();
-        migrator.run(&self.writer).await?;
+        let mut conn = self.writer.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // Waiting for another replica's migrations is not a slow statement: no timeout.
+            conn.execute("SET statement_timeout = 0").await?;
+        }
+        let outcome = migrator.run(&mut *conn).await;
+        if self.backend == Backend::Postgres {
+            // The connection goes back to the pool: restore the configured timeout.
+            conn.close().await?;
+        }
+        outcome?;
         Ok(migrator.iter().count())
     }
 

@@ -97,7 +97,14 @@ pub async fn insert(conn: &mut AnyConnection, order: &Order, now: Millis) -> Sto
          amount, status, created_at, expires_at, updated_at) VALUES (",
     );
     sql.bind(&order.id).push(", ").bind(&order.api_key_id).push(", ").bind(&order.method).push(", ").bind(&order.path);
-    sql.push(", ").bind(&order.body_hash).push(", ").bind(&order.request_body).push(", ").bind(&order.resource).push(", ").bind(&order.description);
+    sql.push(", ")
+        .bind(&order.body_hash)
+        .push(", ")
+        .bind(&order.request_body)
+        .push(", ")
+        .bind(&order.resource)
+        .push(", ")
+        .bind(&order.description);
     sql.push(", ").bind(order.amount).push(", 'open', ").bind(now).push(", ").bind(order.expires_at);
     sql.push(", ").bind(now).push(")");
     sql.execute(&mut *conn).await?;
@@ -172,7 +179,8 @@ pub async fn mark_settled(
 
 /// `settling → open` after a settlement that definitely failed (the payer may pay again).
 pub async fn reopen(conn: &mut AnyConnection, id: &str, error: &str, now: Millis) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE payment_orders SET status = 'open', scheme = NULL, payer = NULL, claim_key = NULL, ");
+    let mut sql =
+        Sql::new("UPDATE payment_orders SET status = 'open', scheme = NULL, payer = NULL, claim_key = NULL, ");
     sql.push("settle_reference = NULL, last_error = ").bind(error).push(", updated_at = ").bind(now);
     sql.push(" WHERE status = 'settling' AND id = ").bind(id);
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)

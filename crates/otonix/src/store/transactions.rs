@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreError, StoreResult, credits};
-use crate::survival::TierRules;
 use crate::clock::Millis;
+use crate::survival::TierRules;
 use crate::wire;
 
 /// The transaction object.
@@ -95,7 +95,12 @@ pub async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> S
 
 /// Inserts a transaction, applies a completed one to its agent's credits (re-deriving the tier),
 /// and writes its event — all in the caller's transaction. Every writer of the books uses this.
-pub async fn record(conn: &mut AnyConnection, rules: &TierRules, t: &Transaction, now: Millis) -> StoreResult<Transaction> {
+pub async fn record(
+    conn: &mut AnyConnection,
+    rules: &TierRules,
+    t: &Transaction,
+    now: Millis,
+) -> StoreResult<Transaction> {
     let stored = insert(conn, t, now).await?;
     if let (Some(agent_id), "completed") = (&stored.agent_id, stored.status.as_str()) {
         let delta = if stored.kind == "credit" { stored.amount } else { -stored.amount };

@@ -87,10 +87,14 @@ async fn generating_and_revoking_a_key_write_one_event_each() {
 
     let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", key.id), As::Admin, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let event = recorder.only("key.revoked").await;
-    assert_about(&event, &key, None);
+    let events = recorder.take().await;
+    assert_eq!(types(&events), vec!["key.revoked", "agent.deactivated"], "{events:#?}");
+    let event = &events[0];
+    assert_about(event, &key, None);
     assert_eq!(event.subject_id.as_deref(), Some(key.id.as_str()));
     assert_eq!(event.payload["agentsDeactivated"], 1, "{agent} was deactivated");
+    assert_about(&events[1], &key, Some(&agent));
+    assert_eq!(events[1].payload["reason"], "key_revoked");
 
     // Revoking again answers the same and records nothing new.
     let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", key.id), As::Admin, None).await;
@@ -431,6 +435,7 @@ async fn event_ids_increase_in_the_order_of_the_changes() {
             "agent.health_changed",
             "domain.created",
             "key.revoked",
+            "agent.deactivated",
         ]
     );
     assert_eq!(events[3].payload["action"], "one");

@@ -23,7 +23,13 @@ pub struct Challenge {
 }
 
 /// Sends a paid request; returns status, body and headers.
-pub async fn send(app: &TestApp, key: &TestKey, path: &str, body: &Value, payment: Option<(&str, &str)>) -> (StatusCode, Value, HeaderMap) {
+pub async fn send(
+    app: &TestApp,
+    key: &TestKey,
+    path: &str,
+    body: &Value,
+    payment: Option<(&str, &str)>,
+) -> (StatusCode, Value, HeaderMap) {
     let mut request = app.request(Method::POST, path, As::Key(key)).json(body);
     if let Some((name, value)) = payment {
         request = request.header(name, value);
@@ -55,7 +61,11 @@ pub fn authorization(signer: &PrivateKeySigner, accepted: &PaymentRequirementsV2
 }
 
 /// The `PAYMENT-SIGNATURE` value for `authorization`, signed by `signer`, echoing `accepted`.
-pub fn payment_header(signer: &PrivateKeySigner, accepted: &PaymentRequirementsV2, authorization: &Authorization) -> String {
+pub fn payment_header(
+    signer: &PrivateKeySigner,
+    accepted: &PaymentRequirementsV2,
+    authorization: &Authorization,
+) -> String {
     let domain = domain_from_requirements_v2(accepted).unwrap();
     let signature = sign_authorization(signer, &domain, authorization).unwrap();
     let payload = PaymentPayloadV2 {

@@ -73,8 +73,15 @@ impl Market {
     }
 
     /// A transfer-proof header.
-    pub fn proof(&self, order_id: &str, tx_hash: alloy_primitives::B256, payer: Address, signer: Option<&PrivateKeySigner>) -> String {
-        let mut proof = json!({ "orderId": order_id, "txHash": format!("{tx_hash:#x}"), "payer": payer.to_checksum(None) });
+    pub fn proof(
+        &self,
+        order_id: &str,
+        tx_hash: alloy_primitives::B256,
+        payer: Address,
+        signer: Option<&PrivateKeySigner>,
+    ) -> String {
+        let mut proof =
+            json!({ "orderId": order_id, "txHash": format!("{tx_hash:#x}"), "payer": payer.to_checksum(None) });
         if let Some(signer) = signer {
             proof["signature"] = json!(sign_order(signer, order_id).unwrap().to_hex());
         }
@@ -108,7 +115,10 @@ async fn an_eip3009_top_up_is_settled_on_chain_by_the_relayer() {
 
     // Replaying the same request and payment charges nothing more.
     let (status, _, headers) = m.pay(12.5, (HEADER_PAYMENT_SIGNATURE, &header)).await;
-    assert_eq!((status, headers.get("idempotent-replay").map(|v| v.to_str().unwrap())), (StatusCode::CREATED, Some("true")));
+    assert_eq!(
+        (status, headers.get("idempotent-replay").map(|v| v.to_str().unwrap())),
+        (StatusCode::CREATED, Some("true"))
+    );
     assert_eq!(m.chain.balance(m.pay_to).await, usdc(12_500_000));
 }
 
@@ -119,7 +129,11 @@ async fn an_authorization_without_funds_is_refused_and_can_be_retried_once_funde
     let c = m.challenge(5.0).await;
     let header = pay_header(&broke, &c, m.now());
     let (status, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &header)).await;
-    assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_invalid")), "{response}");
+    assert_eq!(
+        (status, response["error"].as_str()),
+        (StatusCode::PAYMENT_REQUIRED, Some("payment_invalid")),
+        "{response}"
+    );
     assert!(response["message"].as_str().unwrap().contains("exceeds balance"), "{response}");
     assert_eq!(m.credits().await, 0.0);
     // The claim was released and the order stays open: once funded, the same payment settles.
@@ -136,7 +150,8 @@ async fn twenty_simultaneous_requests_with_one_authorization_move_money_once() {
     let header = pay_header(&m.payer, &c, m.now());
     let attempts = (0..20).map(|_| m.pay(3.0, (HEADER_PAYMENT_SIGNATURE, &header)));
     let answers = futures::future::join_all(attempts).await;
-    let delivered = answers.iter().filter(|(s, _, h)| *s == StatusCode::CREATED && !h.contains_key("idempotent-replay")).count();
+    let delivered =
+        answers.iter().filter(|(s, _, h)| *s == StatusCode::CREATED && !h.contains_key("idempotent-replay")).count();
     assert_eq!(delivered, 1);
     assert!(answers.iter().all(|(s, b, _)| *s == StatusCode::CREATED || b["error"] == "payment_pending"));
     assert_eq!(m.chain.balance(m.pay_to).await, usdc(3 * USDC));
@@ -179,7 +194,8 @@ async fn transfer_proofs_that_do_not_prove_payment_are_refused() {
     refused(&m, &m.proof(&c.order_id, short, m.payer.address(), None), "payment_invalid", "underpaid").await;
     // To someone else.
     let elsewhere = m.chain.transfer(&m.payer, PrivateKeySigner::random().address(), usdc(10 * USDC)).await;
-    refused(&m, &m.proof(&c.order_id, elsewhere, m.payer.address(), None), "payment_invalid", "no_matching_transfer").await;
+    refused(&m, &m.proof(&c.order_id, elsewhere, m.payer.address(), None), "payment_invalid", "no_matching_transfer")
+        .await;
     // From a wallet that is not the requester's, unsigned; the same transfer signed is accepted below.
     let (stranger_address, stranger) = m.chain.account(3);
     m.chain.mint(stranger_address, usdc(100 * USDC)).await;
@@ -192,12 +208,14 @@ async fn transfer_proofs_that_do_not_prove_payment_are_refused() {
         .rpc("eth_sendTransaction", json!([{ "from": m.payer.address(), "to": m.chain.usdc(), "input": format!("0x{}", hex::encode(data)), "gas": "0x30000" }]))
         .await;
     let reverted: alloy_primitives::B256 = reverted.as_str().unwrap().parse().unwrap();
-    refused(&m, &m.proof(&c.order_id, reverted, m.payer.address(), None), "payment_invalid", "transaction_failed").await;
+    refused(&m, &m.proof(&c.order_id, reverted, m.payer.address(), None), "payment_invalid", "transaction_failed")
+        .await;
     // An unknown transaction is "not mined yet": pending, and the order stays usable.
     let unknown = alloy_primitives::B256::repeat_byte(0x42);
     refused(&m, &m.proof(&c.order_id, unknown, m.payer.address(), None), "payment_pending", "").await;
     // Signed by its payer, the foreign transfer pays.
-    let (status, paid, _) = m.pay(10.0, ("X-Payment", &m.proof(&c.order_id, foreign, stranger_address, Some(&stranger)))).await;
+    let (status, paid, _) =
+        m.pay(10.0, ("X-Payment", &m.proof(&c.order_id, foreign, stranger_address, Some(&stranger)))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     assert_eq!(paid["receipt"]["payer"], stranger_address.to_checksum(None));
 }
@@ -219,7 +237,11 @@ async fn a_transfer_without_enough_confirmations_is_pending_until_it_has_them() 
     let tx = m.chain.transfer(&m.payer, m.pay_to, usdc(10 * USDC)).await;
     let header = m.proof(&c.order_id, tx, m.payer.address(), None);
     let (status, response, headers) = m.pay(10.0, ("X-Payment", &header)).await;
-    assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")), "{response}");
+    assert_eq!(
+        (status, response["error"].as_str()),
+        (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")),
+        "{response}"
+    );
     assert!(headers.contains_key("retry-after"));
     m.chain.mine(1).await;
     let (status, paid, _) = m.pay(10.0, ("X-Payment", &header)).await;

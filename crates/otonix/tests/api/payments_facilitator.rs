@@ -46,7 +46,8 @@ async fn the_facilitator_verifies_and_settles_the_payment() {
 
     let c = challenge(&app, &key, &credits_path(&agent), &top_up(8.0)).await;
     let header = pay_header(&wallet(), &c, (otonix::Clock::now_ms(app.clock.as_ref()) / 1000) as u64);
-    let (status, paid, _) = send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
+    let (status, paid, _) =
+        send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     assert_eq!(paid["receipt"]["txHash"], SETTLED_TX);
     assert_eq!(credits(&app, &key, &agent).await, 8.0);
@@ -67,7 +68,11 @@ async fn an_invalid_or_failed_facilitator_answer_charges_nothing() {
     for (verify, settle, reason) in [
         (json!({ "isValid": false, "invalidReason": "insufficient_funds" }), json!({}), "insufficient_funds"),
         // HTTP 200 with success: false is a failure (x402 issue #222).
-        (json!({ "isValid": true }), json!({ "success": false, "errorReason": "invalid_transaction_state", "transaction": "" }), "invalid_transaction_state"),
+        (
+            json!({ "isValid": true }),
+            json!({ "success": false, "errorReason": "invalid_transaction_state", "transaction": "" }),
+            "invalid_transaction_state",
+        ),
     ] {
         let facilitator = MockServer::start().await;
         answer(&facilitator, "/verify", ResponseTemplate::new(200).set_body_json(verify)).await;
@@ -75,8 +80,13 @@ async fn an_invalid_or_failed_facilitator_answer_charges_nothing() {
         let (app, key, agent) = market(&facilitator).await;
         let c = challenge(&app, &key, &credits_path(&agent), &top_up(8.0)).await;
         let header = pay_header(&wallet(), &c, (otonix::Clock::now_ms(app.clock.as_ref()) / 1000) as u64);
-        let (status, response, _) = send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
-        assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_invalid")), "{response}");
+        let (status, response, _) =
+            send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
+        assert_eq!(
+            (status, response["error"].as_str()),
+            (StatusCode::PAYMENT_REQUIRED, Some("payment_invalid")),
+            "{response}"
+        );
         assert!(response["message"].as_str().unwrap().contains(reason), "{response}");
         assert_eq!(credits(&app, &key, &agent).await, 0.0);
     }
@@ -93,13 +103,23 @@ async fn a_settlement_that_times_out_is_pending_not_failed() {
     let (app, key, agent) = market(&facilitator).await;
     let c = challenge(&app, &key, &credits_path(&agent), &top_up(8.0)).await;
     let header = pay_header(&wallet(), &c, (otonix::Clock::now_ms(app.clock.as_ref()) / 1000) as u64);
-    let (status, response, headers) = send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
-    assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")), "{response}");
+    let (status, response, headers) =
+        send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
+    assert_eq!(
+        (status, response["error"].as_str()),
+        (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")),
+        "{response}"
+    );
     assert!(headers.contains_key("retry-after"));
     assert_eq!(credits(&app, &key, &agent).await, 0.0);
     // The same payment again: still pending (the outcome is unknown, so nothing is charged twice).
-    let (status, response, _) = send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
-    assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")), "{response}");
+    let (status, response, _) =
+        send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
+    assert_eq!(
+        (status, response["error"].as_str()),
+        (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")),
+        "{response}"
+    );
     let settles = facilitator.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/settle").count();
     assert_eq!(settles, 1, "the unknown settlement is not sent again");
 }

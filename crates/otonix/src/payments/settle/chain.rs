@@ -94,7 +94,9 @@ impl ChainSettler {
                 None => Settlement::Pending { reference: reference.clone() },
             },
             Ok(Ok(false)) if reverted => failed(None),
-            Ok(Ok(false)) if now_seconds > reference.valid_before => failed(Some("the authorization expired unused".into())),
+            Ok(Ok(false)) if now_seconds > reference.valid_before => {
+                failed(Some("the authorization expired unused".into()))
+            }
             _ => Settlement::Pending { reference: reference.clone() },
         }
     }

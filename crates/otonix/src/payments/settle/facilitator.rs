@@ -66,7 +66,8 @@ impl FacilitatorSettler {
         match self.post("/verify", &body, None).await {
             Err(reason) => return Settlement::Unavailable { reason },
             Ok(answer) if answer["isValid"] != json!(true) => {
-                let reason = answer["invalidReason"].as_str().or(answer["invalidMessage"].as_str()).unwrap_or("invalid");
+                let reason =
+                    answer["invalidReason"].as_str().or(answer["invalidMessage"].as_str()).unwrap_or("invalid");
                 return Settlement::Failed { reason: format!("facilitator: {reason}") };
             }
             Ok(_) => {}
@@ -93,7 +94,9 @@ impl FacilitatorSettler {
     /// `validBefore` means it never will. Without an RPC URL the outcome stays unknown.
     pub async fn reconcile(&self, reference: &SettleReference, now_seconds: u64) -> Settlement {
         let (Some(rpc), Some(from), Some(nonce)) = (&self.rpc, reference.from, reference.nonce) else {
-            tracing::warn!("a facilitator settlement has an unknown outcome and no RPC URL is configured to reconcile it");
+            tracing::warn!(
+                "a facilitator settlement has an unknown outcome and no RPC URL is configured to reconcile it"
+            );
             return Settlement::Pending { reference: reference.clone() };
         };
         let used = rpc.call(None, self.asset, calldata::authorization_state(from, nonce)).await;

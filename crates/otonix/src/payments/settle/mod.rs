@@ -101,7 +101,11 @@ impl Settler {
                 let key = config.relayer_key.as_ref().map(|k| k.expose()).unwrap_or_default();
                 let relayer: evm_rpc::PrivateKeySigner =
                     key.parse().map_err(|_| anyhow::anyhow!("payments.relayerKey is not a private key"))?;
-                Self::Chain(ChainSettler::new(rpc.ok_or_else(|| anyhow::anyhow!("chain mode needs an RPC URL"))?, relayer, terms))
+                Self::Chain(ChainSettler::new(
+                    rpc.ok_or_else(|| anyhow::anyhow!("chain mode needs an RPC URL"))?,
+                    relayer,
+                    terms,
+                ))
             }
             PaymentMode::Facilitator => {
                 let url = config.facilitator_url.clone().unwrap_or_default();
