@@ -131,7 +131,7 @@ impl Application {
 async fn payment_sweep(state: AppState) {
     let every = Duration::from_secs(state.config.payments.sweep_interval_seconds);
     let holder = uuid::Uuid::new_v4().to_string();
-    let lease_ms = (every.as_millis() as i64 * 2).max(10_000);
+    let lease_ms = (every.as_millis() as i64 * 2).max(5_000);
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -85,6 +85,10 @@ pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
         c.payments.facilitator_url = Some(v.to_owned());
         Ok(())
     }),
+    ("OTONIX_PAYMENTS_CONFIRMATIONS", "payments.confirmations", |c, v| parse_into(&mut c.payments.confirmations, v)),
+    ("OTONIX_PAYMENTS_SWEEP_INTERVAL_SECONDS", "payments.sweepIntervalSeconds", |c, v| {
+        parse_into(&mut c.payments.sweep_interval_seconds, v)
+    }),
     ("OTONIX_PAY_TO", "payments.payTo", |c, v| {
         c.payments.pay_to = v.to_owned();
         Ok(())

@@ -14,10 +14,6 @@ use crate::store::{Sql, leases, new_id};
 
 /// The lease the sweep runs under.
 pub const LEASE: &str = "payments-sweep";
-/// A `settling` order untouched this long is reconciled by the sweep.
-const SETTLING_AFTER_MS: i64 = 30_000;
-/// A `settled` order untouched this long is delivered by the sweep.
-const SETTLED_AFTER_MS: i64 = 60_000;
 
 /// What a sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +36,12 @@ pub async fn sweep(state: &AppState, holder: &str, lease_ms: i64) -> ApiResult<S
         return Ok(SweepReport::default());
     }
     let mut report = SweepReport { ran: true, ..SweepReport::default() };
-    let settling = orders::stale(&mut *state.store.read().await?, "settling", now - SETTLING_AFTER_MS, 100).await?;
+    // Leave requests the time to finish their own work: a settling order past the wait of its
+    // request plus a sweep, a settled one untouched for two sweeps.
+    let interval = state.config.payments.sweep_interval_seconds as i64 * 1000;
+    let settling_after = state.payments.terms.settlement_timeout.as_millis() as i64 + interval;
+    let settled_after = 2 * interval;
+    let settling = orders::stale(&mut *state.store.read().await?, "settling", now - settling_after, 100).await?;
     for order in settling {
         report.reconciled += 1;
         if let Ok(Outcome::Settled(settled)) = reconcile(&state.payments, state, &order).await
@@ -49,7 +50,7 @@ pub async fn sweep(state: &AppState, holder: &str, lease_ms: i64) -> ApiResult<S
             report.delivered += 1;
         }
     }
-    let settled = orders::stale(&mut *state.store.read().await?, "settled", now - SETTLED_AFTER_MS, 100).await?;
+    let settled = orders::stale(&mut *state.store.read().await?, "settled", now - settled_after, 100).await?;
     for order in settled {
         if deliver_or_count(state, &Settled { order }).await.is_ok() {
             report.delivered += 1;

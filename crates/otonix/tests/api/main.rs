@@ -17,6 +17,7 @@ mod leases;
 mod pagination;
 mod pay;
 mod payments_chain;
+mod payments_crash;
 mod payments_dev;
 mod payments_facilitator;
 mod process;

@@ -28,7 +28,18 @@ pub fn otonix(data_dir: &Path, database: &Option<(String, String)>) -> Command {
 
 /// Starts `otonix serve` on a free loopback port and waits until it is ready.
 pub async fn start_server(data_dir: &Path, database: &Option<(String, String)>, admin_token: &str) -> ServerProcess {
+    start_server_with(data_dir, database, admin_token, &[]).await
+}
+
+/// [`start_server`] with extra environment variables.
+pub async fn start_server_with(
+    data_dir: &Path,
+    database: &Option<(String, String)>,
+    admin_token: &str,
+    env: &[(&str, &str)],
+) -> ServerProcess {
     let mut command = otonix(data_dir, database);
+    command.envs(env.iter().copied());
     command
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("OTONIX_ADMIN_TOKEN", admin_token)

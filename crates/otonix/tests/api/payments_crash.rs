@@ -1,0 +1,168 @@
+//! Crash safety of payments (SPEC §5.5, §9.2): the real binary, settling on anvil, is stopped
+//! dead between settlement and delivery. After a restart the same request with the same payment
+//! is delivered without a second charge — or, if the client never comes back, the sweep
+//! delivers it.
+
+use std::time::Duration;
+
+use alloy_primitives::U256;
+use otonix_testchain::TestChain;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use x402::constants::HEADER_PAYMENT_SIGNATURE;
+use x402::signer::PrivateKeySigner;
+use x402::wire::PaymentRequirementsV2;
+
+use crate::helpers::test_config;
+use crate::pay::{authorization, payment_header};
+use crate::process::{ServerProcess, start_server_with};
+
+struct Scene {
+    chain: TestChain,
+    data_dir: tempfile::TempDir,
+    database: Option<(String, String)>,
+    admin: String,
+    pay_to: String,
+    relayer: String,
+    client: reqwest::Client,
+}
+
+impl Scene {
+    async fn new() -> Self {
+        let chain = TestChain::start().await;
+        let (_, relayer) = chain.account(0);
+        let data_dir = tempfile::tempdir().unwrap();
+        let (_, database) = test_config(data_dir.path());
+        Self {
+            chain,
+            database,
+            data_dir,
+            admin: format!("admin-{}", uuid::Uuid::new_v4().simple()),
+            pay_to: PrivateKeySigner::random().address().to_checksum(None),
+            relayer: format!("0x{}", hex::encode(relayer.to_bytes())),
+            client: reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap(),
+        }
+    }
+
+    async fn server(&self, extra: &[(&str, &str)]) -> ServerProcess {
+        let mut env = vec![
+            ("OTONIX_PAYMENTS_MODE", "chain"),
+            ("OTONIX_RPC_URL", self.chain.url.as_str()),
+            ("OTONIX_RELAYER_KEY", self.relayer.as_str()),
+            ("OTONIX_PAY_TO", self.pay_to.as_str()),
+            ("OTONIX_PAYMENTS_CONFIRMATIONS", "1"),
+            // Short sweeps, so that the lease a crashed server held expires within seconds.
+            ("OTONIX_PAYMENTS_SWEEP_INTERVAL_SECONDS", "1"),
+        ];
+        env.extend_from_slice(extra);
+        start_server_with(self.data_dir.path(), &self.database, &self.admin, &env).await
+    }
+
+    async fn call(
+        &self,
+        base: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+        payment: Option<&str>,
+    ) -> reqwest::Result<(StatusCode, Value)> {
+        let mut request = self.client.post(format!("{base}{path}")).json(body);
+        request = match key {
+            Some(key) => request.header("X-API-Key", key),
+            None => request.header("X-Dashboard-Token", &self.admin),
+        };
+        if let Some(payment) = payment {
+            request = request.header(HEADER_PAYMENT_SIGNATURE, payment);
+        }
+        let response = request.send().await?;
+        Ok((response.status(), response.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// A key, an agent, an open top-up order of 10 USDC and a signed payment for it.
+    async fn order(&self, base: &str) -> (String, String, String) {
+        let (_, key) = self.call(base, "/api/keys/generate", None, &json!({ "name": "k" }), None).await.unwrap();
+        let key = key["key"].as_str().unwrap().to_owned();
+        let (_, agent) =
+            self.call(base, "/api/agents/register", Some(&key), &json!({ "name": "a" }), None).await.unwrap();
+        let agent = agent["agent"]["id"].as_str().unwrap().to_owned();
+        let (status, challenge) =
+            self.call(base, &path(&agent), Some(&key), &json!({ "amount": 10 }), None).await.unwrap();
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+        let accepted: PaymentRequirementsV2 = serde_json::from_value(challenge["accepts"][0].clone()).unwrap();
+        let (payer_address, payer) = self.chain.account(1);
+        self.chain.mint(payer_address, U256::from(10_000_000u64)).await;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let header = payment_header(&payer, &accepted, &authorization(&payer, &accepted, now));
+        (key, agent, header)
+    }
+
+    /// Sends the paid request to a server that dies after settling; waits until it is gone.
+    async fn pay_and_crash(&self, mut server: ServerProcess, key: &str, agent: &str, header: &str) {
+        let answer = self.call(&server.base, &path(agent), Some(key), &json!({ "amount": 10 }), Some(header)).await;
+        assert!(answer.is_err(), "the server died before answering: {answer:?}");
+        let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await.unwrap().unwrap();
+        assert!(!status.success(), "stopped by the failpoint");
+        assert_eq!(
+            self.chain.balance(self.pay_to.parse().unwrap()).await,
+            U256::from(10_000_000u64),
+            "the payment settled before the crash"
+        );
+    }
+
+    async fn credits(&self, base: &str, key: &str, agent: &str) -> f64 {
+        let response =
+            self.client.get(format!("{base}/api/agents/{agent}")).header("X-API-Key", key).send().await.unwrap();
+        response.json::<Value>().await.unwrap()["credits"].as_f64().unwrap()
+    }
+}
+
+fn path(agent: &str) -> String {
+    format!("/api/agents/{agent}/credits")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_settlement_and_delivery_is_delivered_on_retry_without_a_second_charge() {
+    let scene = Scene::new().await;
+    let server = scene.server(&[]).await;
+    let (key, agent, header) = scene.order(&server.base).await;
+    drop(server);
+    let crashing = scene.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
+    scene.pay_and_crash(crashing, &key, &agent, &header).await;
+
+    // No sweep in this run: only the client's retry can deliver.
+    let server = scene.server(&[("OTONIX_PAYMENTS_SWEEP_INTERVAL_SECONDS", "3600")]).await;
+    assert_eq!(scene.credits(&server.base, &key, &agent).await, 0.0, "settled, not yet delivered");
+    let (status, paid) =
+        scene.call(&server.base, &path(&agent), Some(&key), &json!({ "amount": 10 }), Some(&header)).await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(scene.credits(&server.base, &key, &agent).await, 10.0);
+    assert_eq!(scene.chain.balance(scene.pay_to.parse().unwrap()).await, U256::from(10_000_000u64), "charged once");
+    let (status, again) =
+        scene.call(&server.base, &path(&agent), Some(&key), &json!({ "amount": 10 }), Some(&header)).await.unwrap();
+    assert_eq!((status, &again), (StatusCode::CREATED, &paid), "a replay");
+    assert_eq!(scene.credits(&server.base, &key, &agent).await, 10.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_its_client_abandons_after_a_crash_is_delivered_by_the_sweep() {
+    let scene = Scene::new().await;
+    let server = scene.server(&[]).await;
+    let (key, agent, header) = scene.order(&server.base).await;
+    drop(server);
+    let crashing = scene.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
+    scene.pay_and_crash(crashing, &key, &agent, &header).await;
+
+    let server = scene.server(&[]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while scene.credits(&server.base, &key, &agent).await == 0.0 {
+        assert!(tokio::time::Instant::now() < deadline, "the sweep delivered the paid order");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(scene.credits(&server.base, &key, &agent).await, 10.0);
+    assert_eq!(scene.chain.balance(scene.pay_to.parse().unwrap()).await, U256::from(10_000_000u64));
+    // The client coming back later gets the stored answer, not a second delivery.
+    let (status, _) =
+        scene.call(&server.base, &path(&agent), Some(&key), &json!({ "amount": 10 }), Some(&header)).await.unwrap();
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(scene.credits(&server.base, &key, &agent).await, 10.0);
+}
