@@ -10,6 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The payment tests run a real local chain: anvil, from the npm package pinned in testchain/.
+if [ -z "${OTONIX_ANVIL:-}" ] && [ ! -x testchain/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm is needed to install anvil (testchain/package.json)"; exit 1; }
+    echo "==> installing anvil (npm ci --prefix testchain)"
+    npm ci --prefix testchain --no-audit --no-fund --loglevel=error
+fi
+
 echo "==> unit and integration tests on SQLite"
 OTONIX_TEST_DATABASE_URL= cargo test --workspace --all-features --locked
 

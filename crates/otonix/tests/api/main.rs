@@ -16,6 +16,7 @@ mod keys;
 mod leases;
 mod pagination;
 mod pay;
+mod pay_cli;
 mod payments_chain;
 mod payments_crash;
 mod payments_dev;
