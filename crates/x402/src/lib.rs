@@ -29,6 +29,7 @@ pub mod offer;
 pub mod parse;
 pub mod proof;
 pub mod receipt;
+mod recover;
 pub mod rejection;
 #[cfg(feature = "signer")]
 pub mod signer;

@@ -73,3 +73,40 @@ fn zero_signature_is_invalid() {
     let payment = PaymentPayload::V2(payment_v2(&vector_authorization(), &zero));
     assert_eq!(verify_exact(&payment, &offer(), NOW), Err(Rejection::SignatureInvalid));
 }
+
+#[test]
+fn r_not_below_the_group_order_is_invalid() {
+    let signature = PaymentSignature::parse(SIGNATURE).unwrap();
+    let n: U256 = SECP256K1_N.parse().unwrap();
+    for r in [n, U256::MAX] {
+        let mut bytes = signature.0;
+        bytes[..32].copy_from_slice(&r.to_be_bytes::<32>());
+        let result =
+            check_authorization_signature(&vector_authorization(), &PaymentSignature(bytes), &TokenDomain::base_usdc());
+        assert_eq!(result, Err(Rejection::SignatureInvalid));
+    }
+}
+
+proptest::proptest! {
+    /// The libsecp256k1 recovery the verifier uses agrees with alloy's pure-Rust recovery on
+    /// arbitrary (mostly invalid) low-s signatures over arbitrary authorizations.
+    #[test]
+    fn recovery_agrees_with_alloy(r in proptest::array::uniform32(0u8..), s in proptest::array::uniform32(0u8..),
+                                  odd in proptest::bool::ANY, nonce in proptest::array::uniform32(0u8..)) {
+        let mut authorization = vector_authorization();
+        authorization.nonce = x402::B256::from(nonce);
+        let mut bytes = [0u8; 65];
+        bytes[..32].copy_from_slice(&r);
+        bytes[32..64].copy_from_slice(&s);
+        bytes[32] &= 0x7f; // below n/2: the low-s rule passes
+        bytes[64] = if odd { 28 } else { 27 };
+        let signature = PaymentSignature(bytes);
+        let alloy = alloy_primitives::Signature::new(U256::from_be_bytes(signature.r().0), U256::from_be_bytes(signature.s().0), odd)
+            .recover_address_from_prehash(&authorization.signing_hash(&TokenDomain::base_usdc()));
+        let ours = check_authorization_signature(&authorization, &signature, &TokenDomain::base_usdc());
+        match alloy {
+            Ok(recovered) => proptest::prop_assert_eq!(ours, Err(Rejection::SignatureMismatch { recovered, from: PAYER })),
+            Err(_) => proptest::prop_assert_eq!(ours, Err(Rejection::SignatureInvalid)),
+        }
+    }
+}

@@ -2,10 +2,11 @@
 //! a wallet of the requester, or the proof carries the payer's EIP-191 (`personal_sign`)
 //! signature over the text `otonix order <orderId>`.
 
-use alloy_primitives::{Address, Signature, U256};
+use alloy_primitives::{Address, eip191_hash_message};
 
 use super::transfer_proof::TransferProof;
 use crate::parse::PaymentSignature;
+use crate::recover::recover_address;
 use crate::rejection::Rejection;
 
 /// The exact text a payer signs for a transfer proof.
@@ -23,11 +24,9 @@ pub fn verify_order_signature(order_id: &str, payer: Address, signature: &Paymen
         1 | 28 => true,
         _ => return Err(Rejection::PayerSignatureInvalid),
     };
-    let r = U256::from_be_bytes(signature.r().0);
-    let s = U256::from_be_bytes(signature.s().0);
-    let recovered = Signature::new(r, s, parity)
-        .recover_address_from_msg(order_message(order_id))
-        .map_err(|_| Rejection::PayerSignatureInvalid)?;
+    let digest = eip191_hash_message(order_message(order_id));
+    let recovered =
+        recover_address(&digest, &signature.r(), &signature.s(), parity).ok_or(Rejection::PayerSignatureInvalid)?;
     if recovered == payer { Ok(()) } else { Err(Rejection::PayerSignatureMismatch { recovered, payer }) }
 }
 

@@ -5,6 +5,7 @@ use alloy_primitives::{Signature, U256};
 
 use crate::eip712::{Authorization, TokenDomain};
 use crate::parse::PaymentSignature;
+use crate::recover::recover_address;
 use crate::rejection::Rejection;
 
 use super::form::ExactPayment;
@@ -32,7 +33,8 @@ pub fn check_authorization_signature(
         return Err(Rejection::SignatureBadV { v: signature.v() });
     }
     let digest = authorization.signing_hash(domain);
-    let recovered = parsed.recover_address_from_prehash(&digest).map_err(|_| Rejection::SignatureInvalid)?;
+    let recovered =
+        recover_address(&digest, &signature.r(), &signature.s(), parity).ok_or(Rejection::SignatureInvalid)?;
     if recovered == authorization.from {
         Ok(())
     } else {
