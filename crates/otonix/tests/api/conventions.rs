@@ -84,6 +84,10 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("/api/compute-logs", "get"),
         ("/api/transactions", "post"),
         ("/api/transactions", "get"),
+        ("/api/agents/{id}/credits", "post"),
+        ("/api/x402/config", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
     }
