@@ -49,6 +49,12 @@ impl Launch {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // The address comes from the "otonix is ready" line: keep it in whatever filter is set.
+        if let Ok(filter) = std::env::var("RUST_LOG")
+            && !filter.split(',').any(|directive| directive.starts_with("otonix="))
+        {
+            command.env("RUST_LOG", format!("{filter},otonix=info"));
+        }
         if let Some(url) = &self.database_url {
             command.env("OTONIX_DATABASE_URL", url);
         }
@@ -59,13 +65,19 @@ impl Launch {
         let mut child = command.spawn().with_context(|| format!("starting {}", self.binary.display()))?;
         let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
         let mut address = None;
-        while let Some(line) = lines.next_line().await? {
-            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if event["message"] == "otonix is ready" {
-                address = event["address"].as_str().map(str::to_owned);
-                break;
+        let ready = async {
+            while let Some(line) = lines.next_line().await? {
+                let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                if event["message"] == "otonix is ready" {
+                    address = event["address"].as_str().map(str::to_owned);
+                    break;
+                }
             }
-        }
+            anyhow::Ok(())
+        };
+        tokio::time::timeout(Duration::from_secs(60), ready)
+            .await
+            .context("the server did not log \"otonix is ready\" within 60 s")??;
         let startup = started.elapsed();
         let mut copy = match &self.log_file {
             Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
