@@ -80,6 +80,16 @@ pub async fn complete(
     if !orders::mark_delivered(tx, &order.id, "null", now).await? {
         return Ok(None);
     }
+    // Hashes are unique in the books, and anyone may book a transaction under a hash seen on
+    // chain before its payment is delivered: the payment is then booked with the hash in its
+    // metadata only, rather than failing a delivery that was paid for.
+    let mut tx_hash = order.tx_hash.clone();
+    if let Some(hash) = &tx_hash
+        && transactions::hash_taken(tx, hash).await?
+    {
+        tracing::warn!(order_id = %order.id, tx_hash = %hash, "settlement hash already booked by another transaction");
+        tx_hash = None;
+    }
     let transaction = Transaction {
         seq: 0,
         id: new_id(),
@@ -90,12 +100,13 @@ pub async fn complete(
         status: "completed".into(),
         from_address: order.payer.clone(),
         to_address: Some(terms.pay_to.to_checksum(None)),
-        tx_hash: order.tx_hash.clone(),
+        tx_hash,
         agent_id: booking.agent_id.clone(),
         metadata: json!({
             "protocol": "x402",
             "chainId": terms.token.chain_id,
             "orderId": order.id,
+            "settlementTx": order.tx_hash,
             "category": booking.category,
             "scheme": order.scheme,
             "mode": terms.mode.as_str(),

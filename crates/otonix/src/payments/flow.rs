@@ -78,7 +78,7 @@ pub async fn record(
             tx.commit().await?;
             if moved {
                 tracing::info!(order_id = %order.id, tx_hash = %tx_hash, "payment settled");
-                if payments.crash_after_settlement {
+                if payments.failpoint == Some(super::Failpoint::AfterSettlement) {
                     tracing::error!("OTONIX_FAILPOINT=after-settlement: stopping now, between settlement and delivery");
                     std::process::abort();
                 }

@@ -113,9 +113,27 @@ pub struct Payments {
     pub terms: Terms,
     /// How payments settle.
     pub settler: Settler,
-    /// Crash right after a settlement is recorded (`OTONIX_FAILPOINT=after-settlement`), to
-    /// test recovery. Never set in production.
-    pub crash_after_settlement: bool,
+    /// A fault to inject, for the tests of recovery (`OTONIX_FAILPOINT`). Never set in production.
+    pub failpoint: Option<Failpoint>,
+}
+
+/// Faults the recovery tests inject into the real binary through `OTONIX_FAILPOINT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failpoint {
+    /// `after-settlement`: the process aborts right after a settlement is recorded.
+    AfterSettlement,
+    /// `fail-delivery`: every delivery of a settled order fails.
+    FailDelivery,
+}
+
+impl Failpoint {
+    fn from_env() -> Option<Self> {
+        match std::env::var("OTONIX_FAILPOINT").ok()?.as_str() {
+            "after-settlement" => Some(Self::AfterSettlement),
+            "fail-delivery" => Some(Self::FailDelivery),
+            _ => None,
+        }
+    }
 }
 
 /// A request to a paid endpoint, as its order binds it.
@@ -158,8 +176,11 @@ impl Payments {
         if terms.mode == PaymentMode::Dev {
             tracing::warn!("payments run in dev mode: every check is real, but nothing is settled on a chain");
         }
-        let crash_after_settlement = std::env::var("OTONIX_FAILPOINT").is_ok_and(|v| v == "after-settlement");
-        Ok(Self { terms, settler, crash_after_settlement })
+        let failpoint = Failpoint::from_env();
+        if let Some(failpoint) = failpoint {
+            tracing::warn!(?failpoint, "OTONIX_FAILPOINT is set: payments will fail on purpose (tests only)");
+        }
+        Ok(Self { terms, settler, failpoint })
     }
 
     /// The public payment configuration (`GET /api/x402/config`).

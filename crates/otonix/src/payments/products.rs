@@ -17,6 +17,9 @@ pub const CREDITS: &str = "POST /api/agents/:id/credits";
 /// Delivers a settled order: performs what it bought, marks it delivered and books it, in one
 /// database transaction. A second delivery of the same order answers the stored response.
 pub async fn deliver(state: &AppState, settled: &Settled) -> ApiResult<Response> {
+    if state.payments.failpoint == Some(super::Failpoint::FailDelivery) {
+        return Err(ApiError::UpstreamUnavailable("delivery failed (OTONIX_FAILPOINT=fail-delivery)".into()));
+    }
     match settled.order.resource.as_str() {
         CREDITS => deliver_credits(state, settled).await,
         other => Err(ApiError::internal(anyhow::anyhow!("no delivery for resource {other}"))),

@@ -60,7 +60,8 @@ pub async fn sweep(state: &AppState, holder: &str, lease_ms: i64) -> ApiResult<S
 }
 
 /// Delivers a settled order; a failure is counted, and after `payments.deliveryAttempts`
-/// failures the order is refunded.
+/// failures the order is refunded (and the answer says so: 402 `payment_invalid`,
+/// reason `order_refunded`).
 pub async fn deliver_or_count(state: &AppState, settled: &Settled) -> ApiResult<axum::response::Response> {
     match products::deliver(state, settled).await {
         Ok(response) => Ok(response),
@@ -69,11 +70,19 @@ pub async fn deliver_or_count(state: &AppState, settled: &Settled) -> ApiResult<
             let attempts =
                 orders::record_delivery_failure(&mut tx, &settled.order.id, &error.to_string(), state.now()).await?;
             tx.commit().await?;
-            tracing::warn!(order_id = %settled.order.id, attempts, "delivery of a paid order failed");
-            if attempts >= state.payments.terms.delivery_attempts {
-                refund(state, &settled.order).await?;
+            let allowed = state.payments.terms.delivery_attempts;
+            tracing::warn!(order_id = %settled.order.id, attempts, allowed, error = ?error, "delivery of a paid order failed");
+            if attempts < allowed {
+                return Err(error);
             }
-            Err(error)
+            refund(state, &settled.order).await?;
+            Err(ApiError::PaymentInvalid {
+                reason: "order_refunded",
+                message: format!(
+                    "the payment settled but could not be delivered after {attempts} attempts ({error}); \
+                     its amount was refunded"
+                ),
+            })
         }
     }
 }

@@ -93,6 +93,13 @@ pub async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> S
     Ok(from_row(&row)?)
 }
 
+/// Whether a transaction already holds this (lowercase) hash.
+pub async fn hash_taken(conn: &mut AnyConnection, tx_hash: &str) -> StoreResult<bool> {
+    let mut sql = Sql::new("SELECT 1 AS taken FROM transactions WHERE tx_hash = ");
+    sql.bind(tx_hash.to_owned());
+    Ok(sql.fetch_optional(&mut *conn).await?.is_some())
+}
+
 /// Inserts a transaction, applies a completed one to its agent's credits (re-deriving the tier),
 /// and writes its event — all in the caller's transaction. Every writer of the books uses this.
 pub async fn record(

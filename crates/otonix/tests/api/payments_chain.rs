@@ -268,3 +268,21 @@ async fn one_transaction_presented_for_two_orders_at_once_pays_for_one() {
     assert_eq!(loser["error"], "payment_already_used");
     assert_eq!(m.credits().await, 4.0);
 }
+
+#[tokio::test]
+async fn a_hash_booked_by_someone_else_does_not_stop_the_delivery_of_its_payment() {
+    let m = Market::open(1).await;
+    let c = m.challenge(6.0).await;
+    let tx = m.chain.transfer(&m.payer, m.pay_to, usdc(6 * USDC)).await;
+    // Another key books a transaction under the hash first (hashes are unique in the books).
+    let squatter = m.app.create_key("squatter").await;
+    let manual = json!({ "type": "credit", "amount": 1, "txHash": format!("{tx:#x}") });
+    assert_eq!(m.app.post("/api/transactions", As::Key(&squatter), manual).await.0, StatusCode::CREATED);
+    let (status, paid, _) = m.pay(6.0, ("X-Payment", &m.proof(&c.order_id, tx, m.payer.address(), None))).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(m.credits().await, 6.0);
+    // The payment is booked with the hash in its metadata instead.
+    assert_eq!(paid["transaction"]["txHash"], Value::Null, "{paid}");
+    assert_eq!(paid["transaction"]["metadata"]["settlementTx"], format!("{tx:#x}"));
+    assert_eq!(paid["receipt"]["txHash"], format!("{tx:#x}"));
+}

@@ -1,7 +1,7 @@
 //! Crash safety of payments (SPEC §5.5, §9.2): the real binary, settling on anvil, is stopped
 //! dead between settlement and delivery. After a restart the same request with the same payment
 //! is delivered without a second charge — or, if the client never comes back, the sweep
-//! delivers it.
+//! delivers it. A delivery that keeps failing is refunded.
 
 use std::time::Duration;
 
@@ -165,4 +165,63 @@ async fn an_order_its_client_abandons_after_a_crash_is_delivered_by_the_sweep() 
         scene.call(&server.base, &path(&agent), Some(&key), &json!({ "amount": 10 }), Some(&header)).await.unwrap();
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(scene.credits(&server.base, &key, &agent).await, 10.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_order_whose_delivery_keeps_failing_is_refunded_to_the_paying_agent() {
+    let scene = Scene::new().await;
+    let server = scene
+        .server(&[("OTONIX_FAILPOINT", "fail-delivery"), ("OTONIX_PAYMENTS_SWEEP_INTERVAL_SECONDS", "3600")])
+        .await;
+    let base = server.base.as_str();
+    let (_, key) = scene.call(base, "/api/keys/generate", None, &json!({ "name": "k" }), None).await.unwrap();
+    let key = key["key"].as_str().unwrap().to_owned();
+    // The agent's wallet is the payer's, so the refund lands in its credits.
+    let (payer_address, payer) = scene.chain.account(1);
+    let register = json!({ "name": "a", "walletAddress": payer_address.to_checksum(None) });
+    let (_, agent) = scene.call(base, "/api/agents/register", Some(&key), &register, None).await.unwrap();
+    let agent = agent["agent"]["id"].as_str().unwrap().to_owned();
+    let (_, challenge) = scene.call(base, &path(&agent), Some(&key), &json!({ "amount": 10 }), None).await.unwrap();
+    let accepted: PaymentRequirementsV2 = serde_json::from_value(challenge["accepts"][0].clone()).unwrap();
+    scene.chain.mint(payer_address, U256::from(10_000_000u64)).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let header = payment_header(&payer, &accepted, &authorization(&payer, &accepted, now));
+    let (top_up, body) = (path(&agent), json!({ "amount": 10 }));
+    let pay = || scene.call(base, &top_up, Some(&key), &body, Some(&header));
+
+    // payments.deliveryAttempts is 5: four failures leave the order settled, to retry.
+    for attempt in 1..=4 {
+        let (status, response) = pay().await.unwrap();
+        assert_eq!((status, response["error"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+        assert_eq!(scene.credits(base, &key, &agent).await, 0.0, "attempt {attempt} delivered nothing");
+    }
+    let (status, response) = pay().await.unwrap();
+    assert_eq!(
+        (status, response["error"].as_str(), response["details"]["reason"].as_str()),
+        (StatusCode::PAYMENT_REQUIRED, Some("payment_invalid"), Some("order_refunded")),
+        "{response}"
+    );
+    assert_eq!(scene.credits(base, &key, &agent).await, 10.0, "refunded to the paying agent's credits");
+    let transactions: Value = scene
+        .client
+        .get(format!("{base}/api/transactions?agentId={agent}"))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let transactions = transactions.as_array().unwrap();
+    assert_eq!(transactions.len(), 1, "only the refund is booked: {transactions:?}");
+    let refund = &transactions[0];
+    assert_eq!((refund["type"].as_str(), refund["status"].as_str()), (Some("credit"), Some("completed")));
+    assert_eq!(refund["metadata"]["category"], "refund");
+    assert_eq!(refund["metadata"]["orderId"], challenge["orderId"]);
+
+    // Closed: the same payment neither delivers nor refunds again, and was taken once.
+    let (status, response) = pay().await.unwrap();
+    assert_eq!((status, response["details"]["reason"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("order_closed")));
+    assert_eq!(scene.credits(base, &key, &agent).await, 10.0);
+    assert_eq!(scene.chain.balance(scene.pay_to.parse().unwrap()).await, U256::from(10_000_000u64));
 }
