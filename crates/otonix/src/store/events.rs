@@ -73,12 +73,24 @@ pub async fn append(conn: &mut AnyConnection, events: &[NewEvent], now: Millis) 
     Ok(())
 }
 
+/// Where a reader of the log stands: the last event it read (or the default, before the first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LogPosition {
+    /// The writing transaction (PostgreSQL; 0 on SQLite and for events older than the column).
+    pub tx: i64,
+    /// The event id.
+    pub id: i64,
+}
+
 /// A stored event.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredEvent {
-    /// Monotonically increasing id.
+    /// Monotonically increasing id (in insertion order).
     pub id: i64,
+    /// Its place in commit order.
+    #[serde(skip)]
+    pub position: LogPosition,
     /// Dotted type.
     #[serde(rename = "type")]
     pub kind: String,
@@ -94,17 +106,22 @@ pub struct StoredEvent {
     pub created_at: Millis,
 }
 
-/// Reads events after `after_id` in id order (for the stream and for tests).
-pub async fn list_after(conn: &mut AnyConnection, after_id: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+/// Reads the settled events after `after` in commit order: a reader that repeats this from the
+/// position of the last event it read sees every event exactly once, however writes interleave
+/// (only events of transactions older than every running one are settled, see migration 0005).
+pub async fn list_after(conn: &mut AnyConnection, after: LogPosition, limit: i64) -> StoreResult<Vec<StoredEvent>> {
     use sqlx::Row;
-    let mut sql =
-        Sql::new("SELECT id, type, api_key_id, agent_id, subject_id, payload, created_at FROM events WHERE id > ");
-    sql.bind(after_id).push(" ORDER BY id LIMIT ").bind(limit);
+    let mut sql = Sql::new(
+        "SELECT tx, id, type, api_key_id, agent_id, subject_id, payload, created_at FROM settled_events \
+         WHERE (tx, id) > (",
+    );
+    sql.bind(after.tx).push(", ").bind(after.id).push(") ORDER BY tx, id LIMIT ").bind(limit);
     let rows = sql.fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|row| {
             Ok(StoredEvent {
                 id: row.try_get("id")?,
+                position: LogPosition { tx: row.try_get("tx")?, id: row.try_get("id")? },
                 kind: row.try_get("type")?,
                 api_key_id: row.try_get("api_key_id")?,
                 agent_id: row.try_get("agent_id")?,
