@@ -183,6 +183,9 @@ async fn main() -> anyhow::Result<()> {
     let restarted = launch.start().await?;
     let startup = restarted.startup;
     restarted.stop().await;
+    if let (Some(url), Some(schema)) = (&launch.database_url, &launch.schema) {
+        drop_schema(url, schema).await?;
+    }
 
     let ratio = heartbeats.rate() / healthz.rate();
     println!();
@@ -251,4 +254,13 @@ async fn register_agents(api: &Api, key: &str, count: usize, connections: usize)
     }
     eprintln!("  registered {count} agents in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ids)
+}
+
+/// Drops the benchmark's PostgreSQL schema.
+async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.context("connecting to drop the bench schema")?;
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
 }
