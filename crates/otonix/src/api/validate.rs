@@ -47,7 +47,7 @@ impl Check {
                 text
             }
             Some(text) => {
-                self.max_chars(field, &text, max);
+                self.within(field, &text, max);
                 text
             }
         }
@@ -56,22 +56,34 @@ impl Check {
     /// An optional string of at most `max` characters.
     pub fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
         if let Some(text) = &value {
-            self.max_chars(field, text, max);
+            self.within(field, text, max);
         }
         value
     }
 
     /// An optional string of at most `max` bytes.
     pub fn text_bytes(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
-        if value.as_ref().is_some_and(|t| t.len() > max) {
-            self.fail(field, format!("must be at most {max} bytes"));
+        if let Some(text) = &value {
+            if text.len() > max {
+                self.fail(field, format!("must be at most {max} bytes"));
+            }
+            self.no_nul(field, text);
         }
         value
     }
 
-    fn max_chars(&mut self, field: &str, text: &str, max: usize) {
+    /// At most `max` characters, and storable.
+    fn within(&mut self, field: &str, text: &str, max: usize) {
         if text.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
+        }
+        self.no_nul(field, text);
+    }
+
+    /// PostgreSQL text cannot hold U+0000, so no backend stores it.
+    fn no_nul(&mut self, field: &str, text: &str) {
+        if text.contains('\0') {
+            self.fail(field, "must not contain NUL characters (U+0000)");
         }
     }
 

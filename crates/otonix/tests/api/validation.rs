@@ -30,6 +30,9 @@ async fn registration_rejects_bad_fields_by_name_and_writes_nothing() {
         (json!({ "name": "a", "walletAddress": 7 }), "walletAddress"),
         (json!({ "name": "a", "vpsIp": "300.1.1.1" }), "vpsIp"),
         (json!({ "name": "a", "vpsIp": "example.com" }), "vpsIp"),
+        // U+0000 cannot be stored by PostgreSQL; no backend accepts it.
+        (json!({ "name": "a\u{0}b" }), "name"),
+        (json!({ "name": "a", "genesisPrompt": "\u{0}" }), "genesisPrompt"),
     ];
     for (body, field) in cases {
         let (status, response) = app.post("/api/agents/register", As::Key(&key), body.clone()).await;
@@ -108,6 +111,8 @@ async fn actions_validate_every_field_and_write_nothing() {
     )
     .await;
     action_rejected(&app, &key, &id, json!({ "action": "a", "category": "system", "status": "done" }), "status").await;
+    action_rejected(&app, &key, &id, json!({ "action": "a", "category": "system", "details": "\u{0}" }), "details")
+        .await;
     action_rejected(&app, &key, &id, json!({ "action": "a", "category": "system", "autonomous": "yes" }), "autonomous")
         .await;
     let agent = app.agent(&key, &id).await;
@@ -164,6 +169,7 @@ async fn list_parameters_are_validated() {
         ("/api/transactions?since=yesterday", "since"),
         ("/api/agent-actions?agentId=42", "agentId"),
         ("/api/compute-logs?summary=maybe", "summary"),
+        ("/api/agent-actions?category=a%00b", "category"),
     ] {
         let (status, body) = app.get(path, As::Key(&key)).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
