@@ -74,7 +74,7 @@ pub async fn append(conn: &mut AnyConnection, events: &[NewEvent], now: Millis) 
 }
 
 /// Where a reader of the log stands: the last event it read (or the default, before the first).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LogPosition {
     /// The writing transaction (PostgreSQL; 0 on SQLite and for events older than the column).
     pub tx: i64,
@@ -88,7 +88,7 @@ pub struct LogPosition {
 pub struct StoredEvent {
     /// Monotonically increasing id (in insertion order).
     pub id: i64,
-    /// Its place in commit order.
+    /// Its place in the order readers follow ([`list_after`]).
     #[serde(skip)]
     pub position: LogPosition,
     /// Dotted type.
