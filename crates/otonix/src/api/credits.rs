@@ -41,7 +41,10 @@ pub struct BuyCreditsRequest {
             PAYMENT-RESPONSE and X-PAYMENT-RESPONSE", body = Object),
         (status = 402, description = "payment_required (the challenge: orderId, amount, payTo, accepts, …; headers \
             PAYMENT-REQUIRED and X-Payment-Required), payment_invalid, payment_pending (Retry-After), \
-            payment_already_used or order_expired", body = Object),
+            payment_already_used or order_expired; payment_invalid with reason order_refunded when a paid \
+            delivery failed payments.deliveryAttempts times", body = Object),
+        (status = 503, description = "unavailable: the chain or facilitator cannot be reached now, or a paid \
+            delivery failed; retry the same request with the same payment", body = ErrorBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "agent_terminated", body = ErrorBody)))]
 pub async fn buy_credits(

@@ -5,11 +5,11 @@
 use x402::verify::{check_form, check_signature, check_terms, check_window};
 use x402::wire::PaymentPayload;
 
-use super::flow::{ReferenceSink, record, resume};
+use super::flow::{ReferenceSink, claim, record, resume};
 use super::{Outcome, PaidRequest, Payments, canonical, check_order};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::orders::{self, Claim, Settling};
+use crate::store::orders::{self, Settling};
 
 pub(super) async fn pay(
     payments: &Payments,
@@ -44,32 +44,10 @@ pub(super) async fn pay(
     check_window(&payment.authorization, (now / 1000) as u64, terms.max_timeout_seconds).map_err(rejected)?;
     check_signature(&payment, &terms.token).map_err(rejected)?;
     // 6. The claim, atomically, before anything else happens.
-    let mut tx = state.store.begin().await?;
-    match orders::claim(&mut tx, &claim_key, &order.id, now).await? {
-        Claim::Claimed => {}
-        Claim::Taken => return Err(ApiError::PaymentAlreadyUsed),
-        Claim::Ours => {
-            // A concurrent request with the same payment claimed it first: follow its progress.
-            drop(tx);
-            let current =
-                orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
-            return match resume(payments, state, &current, &claim_key).await? {
-                Some(outcome) => Ok(outcome),
-                None => Err(ApiError::PaymentPending {
-                    retry_after: 1,
-                    message: "the payment is being settled; retry".into(),
-                }),
-            };
-        }
-    }
     let settling = Settling { scheme: "exact", payer: payment.payer().to_checksum(None), claim_key: claim_key.clone() };
-    if !orders::mark_settling(&mut tx, &order.id, &settling, now).await? {
-        return Err(ApiError::PaymentInvalid {
-            reason: "order_paid",
-            message: "this order is already being paid".into(),
-        });
+    if let Some(outcome) = claim(payments, state, &order, &settling).await? {
+        return Ok(outcome);
     }
-    tx.commit().await?;
 
     // Settle before delivering anything.
     let raw = serde_json::to_value(payload).map_err(ApiError::internal)?;

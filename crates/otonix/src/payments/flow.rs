@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::orders::{self, Order};
+use crate::store::orders::{self, Claim, Order, Settling};
 
 use super::settle::{SettleReference, Settlement};
 use super::{Outcome, Payments, Settled, deliver};
@@ -57,6 +57,44 @@ pub async fn reconcile(payments: &Payments, state: &AppState, order: &Order) -> 
         None => Settlement::Pending { reference: SettleReference::default() },
     };
     record(payments, state, order, settlement).await
+}
+
+/// Step 6 of both ways to pay: claims the payment under its unique key and marks the order
+/// `settling`, in one database transaction. `None` when this request is now the one to settle;
+/// `Some` with the outcome when a concurrent request with the same payment got there first.
+pub async fn claim(
+    payments: &Payments,
+    state: &AppState,
+    order: &Order,
+    settling: &Settling,
+) -> ApiResult<Option<Outcome>> {
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    match orders::claim(&mut tx, &settling.claim_key, &order.id, now).await? {
+        Claim::Claimed => {}
+        Claim::Taken => return Err(ApiError::PaymentAlreadyUsed),
+        Claim::Ours => {
+            // A concurrent request with the same payment claimed it first: follow its progress.
+            drop(tx);
+            let current =
+                orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
+            return match resume(payments, state, &current, &settling.claim_key).await? {
+                Some(outcome) => Ok(Some(outcome)),
+                None => Err(ApiError::PaymentPending {
+                    retry_after: 1,
+                    message: "the payment is being settled; retry".into(),
+                }),
+            };
+        }
+    }
+    if !orders::mark_settling(&mut tx, &order.id, settling, now).await? {
+        return Err(ApiError::PaymentInvalid {
+            reason: "order_paid",
+            message: "this order is already being paid".into(),
+        });
+    }
+    tx.commit().await?;
+    Ok(None)
 }
 
 /// Records how a settlement ended and answers accordingly.

@@ -5,13 +5,13 @@
 use alloy_primitives::U256;
 use x402::proof::{ProofTerms, TransferProof, check_payer_binding, check_transfer_receipt};
 
-use super::flow::{record, resume};
+use super::flow::{claim, record, resume};
 use super::settle::Settlement;
 use super::{Outcome, PaidRequest, Payments, check_order};
 use crate::config::PaymentMode;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::orders::{self, Claim, Settling};
+use crate::store::orders::{self, Settling};
 use crate::store::{Sql, StoreError};
 
 pub(super) async fn pay(
@@ -61,31 +61,10 @@ pub(super) async fn pay(
     let is_own_wallet = is_wallet_of(state, &request.principal, &payer).await?;
     check_payer_binding(proof, is_own_wallet).map_err(rejected)?;
     // 6. The transaction, claimed atomically.
-    let mut tx = state.store.begin().await?;
-    match orders::claim(&mut tx, &claim_key, &order.id, now).await? {
-        Claim::Claimed => {}
-        Claim::Taken => return Err(ApiError::PaymentAlreadyUsed),
-        Claim::Ours => {
-            drop(tx);
-            let current =
-                orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
-            return match resume(payments, state, &current, &claim_key).await? {
-                Some(outcome) => Ok(outcome),
-                None => Err(ApiError::PaymentPending {
-                    retry_after: 1,
-                    message: "the payment is being recorded; retry".into(),
-                }),
-            };
-        }
-    }
     let settling = Settling { scheme: "txHash", payer: payer.clone(), claim_key: claim_key.clone() };
-    if !orders::mark_settling(&mut tx, &order.id, &settling, now).await? {
-        return Err(ApiError::PaymentInvalid {
-            reason: "order_paid",
-            message: "this order is already being paid".into(),
-        });
+    if let Some(outcome) = claim(payments, state, &order, &settling).await? {
+        return Ok(outcome);
     }
-    tx.commit().await?;
     let mut order = order;
     order.claim_key = Some(claim_key);
     order.payer = Some(payer);

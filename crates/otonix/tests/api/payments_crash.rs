@@ -78,22 +78,23 @@ impl Scene {
         Ok((response.status(), response.json().await.unwrap_or(Value::Null)))
     }
 
-    /// A key, an agent, an open top-up order of 10 USDC and a signed payment for it.
-    async fn order(&self, base: &str) -> (String, String, String) {
+    /// A key, an agent whose wallet is the payer's, an open top-up order of 10 USDC and a signed
+    /// payment for it: `(key, agent, payment header, order id)`.
+    async fn order(&self, base: &str) -> (String, String, String, String) {
         let (_, key) = self.call(base, "/api/keys/generate", None, &json!({ "name": "k" }), None).await.unwrap();
         let key = key["key"].as_str().unwrap().to_owned();
-        let (_, agent) =
-            self.call(base, "/api/agents/register", Some(&key), &json!({ "name": "a" }), None).await.unwrap();
+        let (payer_address, payer) = self.chain.account(1);
+        let register = json!({ "name": "a", "walletAddress": payer_address.to_checksum(None) });
+        let (_, agent) = self.call(base, "/api/agents/register", Some(&key), &register, None).await.unwrap();
         let agent = agent["agent"]["id"].as_str().unwrap().to_owned();
         let (status, challenge) =
             self.call(base, &path(&agent), Some(&key), &json!({ "amount": 10 }), None).await.unwrap();
         assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
         let accepted: PaymentRequirementsV2 = serde_json::from_value(challenge["accepts"][0].clone()).unwrap();
-        let (payer_address, payer) = self.chain.account(1);
         self.chain.mint(payer_address, U256::from(10_000_000u64)).await;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         let header = payment_header(&payer, &accepted, &authorization(&payer, &accepted, now));
-        (key, agent, header)
+        (key, agent, header, challenge["orderId"].as_str().unwrap().to_owned())
     }
 
     /// Sends the paid request to a server that dies after settling; waits until it is gone.
@@ -109,10 +110,13 @@ impl Scene {
         );
     }
 
+    async fn get(&self, base: &str, path: &str, key: &str) -> Value {
+        let response = self.client.get(format!("{base}{path}")).header("X-API-Key", key).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     async fn credits(&self, base: &str, key: &str, agent: &str) -> f64 {
-        let response =
-            self.client.get(format!("{base}/api/agents/{agent}")).header("X-API-Key", key).send().await.unwrap();
-        response.json::<Value>().await.unwrap()["credits"].as_f64().unwrap()
+        self.get(base, &format!("/api/agents/{agent}"), key).await["credits"].as_f64().unwrap()
     }
 }
 
@@ -124,7 +128,7 @@ fn path(agent: &str) -> String {
 async fn a_crash_between_settlement_and_delivery_is_delivered_on_retry_without_a_second_charge() {
     let scene = Scene::new().await;
     let server = scene.server(&[]).await;
-    let (key, agent, header) = scene.order(&server.base).await;
+    let (key, agent, header, _) = scene.order(&server.base).await;
     drop(server);
     let crashing = scene.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
     scene.pay_and_crash(crashing, &key, &agent, &header).await;
@@ -147,7 +151,7 @@ async fn a_crash_between_settlement_and_delivery_is_delivered_on_retry_without_a
 async fn an_order_its_client_abandons_after_a_crash_is_delivered_by_the_sweep() {
     let scene = Scene::new().await;
     let server = scene.server(&[]).await;
-    let (key, agent, header) = scene.order(&server.base).await;
+    let (key, agent, header, _) = scene.order(&server.base).await;
     drop(server);
     let crashing = scene.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
     scene.pay_and_crash(crashing, &key, &agent, &header).await;
@@ -174,18 +178,8 @@ async fn a_paid_order_whose_delivery_keeps_failing_is_refunded_to_the_paying_age
         .server(&[("OTONIX_FAILPOINT", "fail-delivery"), ("OTONIX_PAYMENTS_SWEEP_INTERVAL_SECONDS", "3600")])
         .await;
     let base = server.base.as_str();
-    let (_, key) = scene.call(base, "/api/keys/generate", None, &json!({ "name": "k" }), None).await.unwrap();
-    let key = key["key"].as_str().unwrap().to_owned();
     // The agent's wallet is the payer's, so the refund lands in its credits.
-    let (payer_address, payer) = scene.chain.account(1);
-    let register = json!({ "name": "a", "walletAddress": payer_address.to_checksum(None) });
-    let (_, agent) = scene.call(base, "/api/agents/register", Some(&key), &register, None).await.unwrap();
-    let agent = agent["agent"]["id"].as_str().unwrap().to_owned();
-    let (_, challenge) = scene.call(base, &path(&agent), Some(&key), &json!({ "amount": 10 }), None).await.unwrap();
-    let accepted: PaymentRequirementsV2 = serde_json::from_value(challenge["accepts"][0].clone()).unwrap();
-    scene.chain.mint(payer_address, U256::from(10_000_000u64)).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let header = payment_header(&payer, &accepted, &authorization(&payer, &accepted, now));
+    let (key, agent, header, order_id) = scene.order(base).await;
     let (top_up, body) = (path(&agent), json!({ "amount": 10 }));
     let pay = || scene.call(base, &top_up, Some(&key), &body, Some(&header));
 
@@ -202,22 +196,13 @@ async fn a_paid_order_whose_delivery_keeps_failing_is_refunded_to_the_paying_age
         "{response}"
     );
     assert_eq!(scene.credits(base, &key, &agent).await, 10.0, "refunded to the paying agent's credits");
-    let transactions: Value = scene
-        .client
-        .get(format!("{base}/api/transactions?agentId={agent}"))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let transactions = scene.get(base, &format!("/api/transactions?agentId={agent}"), &key).await;
     let transactions = transactions.as_array().unwrap();
     assert_eq!(transactions.len(), 1, "only the refund is booked: {transactions:?}");
     let refund = &transactions[0];
     assert_eq!((refund["type"].as_str(), refund["status"].as_str()), (Some("credit"), Some("completed")));
     assert_eq!(refund["metadata"]["category"], "refund");
-    assert_eq!(refund["metadata"]["orderId"], challenge["orderId"]);
+    assert_eq!(refund["metadata"]["orderId"], order_id);
 
     // Closed: the same payment neither delivers nor refunds again, and was taken once.
     let (status, response) = pay().await.unwrap();
