@@ -97,9 +97,14 @@ impl Scene {
         (key, agent, header, challenge["orderId"].as_str().unwrap().to_owned())
     }
 
-    /// Sends the paid request to a server that dies after settling; waits until it is gone.
-    async fn pay_and_crash(&self, mut server: ServerProcess, key: &str, agent: &str, header: &str) {
-        let answer = self.call(&server.base, &path(agent), Some(key), &json!({ "amount": 10 }), Some(header)).await;
+    /// Opens an order on a normal server, then sends its paid request to a server that dies after
+    /// settling, and waits until it is gone: `(key, agent, payment header)`.
+    async fn settle_then_crash(&self) -> (String, String, String) {
+        let server = self.server(&[]).await;
+        let (key, agent, header, _) = self.order(&server.base).await;
+        drop(server);
+        let mut server = self.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
+        let answer = self.call(&server.base, &path(&agent), Some(&key), &json!({ "amount": 10 }), Some(&header)).await;
         assert!(answer.is_err(), "the server died before answering: {answer:?}");
         let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await.unwrap().unwrap();
         assert!(!status.success(), "stopped by the failpoint");
@@ -108,6 +113,7 @@ impl Scene {
             U256::from(10_000_000u64),
             "the payment settled before the crash"
         );
+        (key, agent, header)
     }
 
     async fn get(&self, base: &str, path: &str, key: &str) -> Value {
@@ -127,11 +133,7 @@ fn path(agent: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_settlement_and_delivery_is_delivered_on_retry_without_a_second_charge() {
     let scene = Scene::new().await;
-    let server = scene.server(&[]).await;
-    let (key, agent, header, _) = scene.order(&server.base).await;
-    drop(server);
-    let crashing = scene.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
-    scene.pay_and_crash(crashing, &key, &agent, &header).await;
+    let (key, agent, header) = scene.settle_then_crash().await;
 
     // No sweep in this run: only the client's retry can deliver.
     let server = scene.server(&[("OTONIX_PAYMENTS_SWEEP_INTERVAL_SECONDS", "3600")]).await;
@@ -150,11 +152,7 @@ async fn a_crash_between_settlement_and_delivery_is_delivered_on_retry_without_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_its_client_abandons_after_a_crash_is_delivered_by_the_sweep() {
     let scene = Scene::new().await;
-    let server = scene.server(&[]).await;
-    let (key, agent, header, _) = scene.order(&server.base).await;
-    drop(server);
-    let crashing = scene.server(&[("OTONIX_FAILPOINT", "after-settlement")]).await;
-    scene.pay_and_crash(crashing, &key, &agent, &header).await;
+    let (key, agent, header) = scene.settle_then_crash().await;
 
     let server = scene.server(&[]).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
