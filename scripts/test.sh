@@ -10,10 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The payment tests run a real local chain: anvil, from the npm package pinned in testchain/.
-if [ -z "${OTONIX_ANVIL:-}" ] && [ ! -x testchain/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ]; then
-    command -v npm >/dev/null 2>&1 || { echo "npm is needed to install anvil (testchain/package.json)"; exit 1; }
-    echo "==> installing anvil (npm ci --prefix testchain)"
+# The payment tests run a real local chain (anvil) and the official x402 TypeScript client
+# (@x402/fetch, @x402/evm, viem), all from the npm packages pinned in testchain/.
+if { [ -z "${OTONIX_ANVIL:-}" ] && [ ! -x testchain/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ]; } \
+    || [ ! -f testchain/node_modules/@x402/fetch/package.json ] \
+    || [ ! -f testchain/node_modules/@x402/evm/package.json ] \
+    || [ ! -f testchain/node_modules/viem/package.json ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm is needed to install anvil and the x402 client (testchain/package.json)"; exit 1; }
+    echo "==> installing anvil and the x402 client (npm ci --prefix testchain)"
     npm ci --prefix testchain --no-audit --no-fund --loglevel=error
 fi
 

@@ -7,6 +7,10 @@
 /// Micro-units per USDC.
 pub const MICROS_PER_USDC: i64 = 1_000_000;
 
+/// The largest balance an agent may hold, either way: 10^12 USDC (SPEC §4.6). Far from the
+/// limits of a 64-bit integer, so no sum of a balance and an accepted amount can overflow.
+pub const MAX_BALANCE: i64 = 1_000_000_000_000 * MICROS_PER_USDC;
+
 /// Why a money amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {

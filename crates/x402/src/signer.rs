@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::eip712::{Authorization, TokenDomain};
 use crate::network::{chain_id_v1, chain_id_v2};
 use crate::parse::{PaymentSignature, parse_address, parse_amount};
-use crate::proof::{TransferProof, order_message};
+use crate::proof::{TransferProof, order_message, wallet_message};
 use crate::wire::{
     ExactEvmPayload, PaymentPayloadV1, PaymentPayloadV2, PaymentRequirementsV1, PaymentRequirementsV2, ResourceInfo,
 };
@@ -137,6 +137,13 @@ pub fn pay_v1(
 /// EIP-191 (`personal_sign`) signature over `otonix order <order_id>`.
 pub fn sign_order(signer: &PrivateKeySigner, order_id: &str) -> Result<PaymentSignature, SignError> {
     let signature = signer.sign_message_sync(order_message(order_id).as_bytes())?;
+    Ok(PaymentSignature::from_signature(&signature))
+}
+
+/// EIP-191 signature over `otonix wallet <agent_id> <wallet>`: proves to the server that the
+/// owner of agent `agent_id` controls `wallet` (`POST /api/agents/{id}/wallet/verify`).
+pub fn sign_wallet(signer: &PrivateKeySigner, agent_id: &str, wallet: Address) -> Result<PaymentSignature, SignError> {
+    let signature = signer.sign_message_sync(wallet_message(agent_id, wallet).as_bytes())?;
     Ok(PaymentSignature::from_signature(&signature))
 }
 

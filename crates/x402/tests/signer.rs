@@ -77,3 +77,25 @@ fn order_signatures_verify() {
     let proof = signed_transfer_proof(&payer(), "9f1c00000000000000000000000000aa", b256(NONCE)).unwrap();
     check_payer_binding(&proof, false).unwrap();
 }
+
+#[test]
+fn a_wallet_signature_proves_control_of_that_wallet_for_that_agent_only() {
+    use x402::proof::{verify_wallet_signature, wallet_message};
+    let signer = PrivateKeySigner::random();
+    let wallet = signer.address();
+    let agent = "550e8400-e29b-41d4-a716-446655440000";
+    assert_eq!(wallet_message(agent, wallet), format!("otonix wallet {agent} {}", wallet.to_checksum(None)));
+    let signature = x402::signer::sign_wallet(&signer, agent, wallet).unwrap();
+    assert_eq!(verify_wallet_signature(agent, wallet, &signature), Ok(()));
+    assert!(verify_wallet_signature("another-agent", wallet, &signature).is_err());
+    assert!(verify_wallet_signature(agent, PrivateKeySigner::random().address(), &signature).is_err());
+    // Someone else's signature over this wallet's text proves nothing.
+    let impostor = x402::signer::sign_wallet(&PrivateKeySigner::random(), agent, wallet).unwrap();
+    assert!(verify_wallet_signature(agent, wallet, &impostor).is_err());
+    // The address may be written in lowercase in the signed text.
+    let lowercase =
+        alloy_signer::SignerSync::sign_message_sync(&signer, format!("otonix wallet {agent} {wallet:#x}").as_bytes())
+            .unwrap();
+    let lowercase = x402::parse::PaymentSignature::from_signature(&lowercase);
+    assert_eq!(verify_wallet_signature(agent, wallet, &lowercase), Ok(()));
+}

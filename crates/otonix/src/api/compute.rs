@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::store::compute_logs::{self, ComputeLog, ComputeLogFilter, ComputeSummary};
 use crate::store::events::{self, NewEvent};
 use crate::store::new_id;
-use crate::store::transactions::Transaction;
+use crate::store::transactions::{Origin, Transaction};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -119,9 +119,11 @@ pub async fn create_compute_log(
             agent_id: Some(agent_id),
             metadata: json!({ "category": "compute", "computeLogId": stored.id, "model": stored.model }),
             api_key_id: Some(agent.api_key_id),
+            credits_applied: true,
+            origin: Origin::Api,
             created_at: now,
         };
-        super::transactions::record(&state, &mut tx, &debit).await?;
+        super::transactions::record(&state, &mut tx, &debit, "costUsd").await?;
     }
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(stored)))

@@ -1,5 +1,7 @@
-//! Transactions (SPEC §4.6): the books. A completed credit or debit with an agent moves its
-//! credits and re-derives its tier in the same database transaction.
+//! Transactions (SPEC §4.6): the books. A completed debit with an agent moves its credits and
+//! re-derives its tier in the same database transaction; so does a credit, when the admin books
+//! it. A credit booked by an API key is a record only (`creditsApplied: false`): keys are held by
+//! autonomous agents, which must not mint the credits the platform spends with real money.
 
 use axum::Json;
 use axum::extract::State;
@@ -18,8 +20,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::mask_address;
 use crate::state::AppState;
-use crate::store::transactions::{self, Transaction, TransactionFilter};
-use crate::store::{Tx, new_id};
+use crate::store::transactions::{self, Origin, Transaction, TransactionFilter};
+use crate::store::{StoreError, Tx, new_id};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -68,7 +70,7 @@ pub fn view(mut transaction: Transaction, principal: &Principal) -> Transaction 
     transaction
 }
 
-/// Records a transaction, with its effect on the agent's credits.
+/// Records a transaction, with its effect on the agent's credits (a key's credit: none).
 #[utoipa::path(post, path = "/api/transactions", tag = "transactions", request_body = CreateTransactionRequest,
     security(("apiKey" = []), ("adminToken" = [])),
     responses((status = 201, body = Transaction), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -124,6 +126,12 @@ pub async fn create_transaction(
         Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
         None => None,
     };
+    if let Some(hash) = &tx_hash
+        && transactions::hash_taken(&mut tx, hash).await?
+    {
+        return Err(duplicate_hash());
+    }
+    let credits_applied = kind == "debit" || principal.is_admin();
     let transaction = Transaction {
         seq: 0,
         id: new_id(),
@@ -138,22 +146,35 @@ pub async fn create_transaction(
         agent_id,
         metadata,
         api_key_id: Some(owner_for(&principal, agent.as_ref())),
+        credits_applied,
+        origin: Origin::Api,
         created_at: now,
     };
-    let stored = record(&state, &mut tx, &transaction).await?;
+    let stored = record(&state, &mut tx, &transaction, "amount").await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// Records a transaction with its effects (see [`transactions::record`]); a taken `txHash` is 409.
-pub async fn record(state: &AppState, tx: &mut Tx, transaction: &Transaction) -> ApiResult<Transaction> {
-    transactions::record(tx, &state.tiers, transaction, state.now()).await.map_err(|e| {
-        if e.is_unique_violation() {
-            ApiError::Conflict("a transaction with this txHash is already recorded".into())
-        } else {
-            e.into()
-        }
+/// Records a transaction with its effects (see [`transactions::record`]): a taken `txHash` is 409,
+/// a balance pushed past its bound a 400 naming `amount_field`.
+pub async fn record(
+    state: &AppState,
+    tx: &mut Tx,
+    transaction: &Transaction,
+    amount_field: &str,
+) -> ApiResult<Transaction> {
+    transactions::record(tx, &state.tiers, transaction, state.now()).await.map_err(|e| match e {
+        e if e.is_unique_violation() => duplicate_hash(),
+        StoreError::BalanceOutOfBounds => ApiError::field(amount_field, BALANCE_BOUND),
+        e => e.into(),
     })
+}
+
+/// Why an amount that would take a balance past ±10^12 USDC is refused.
+pub const BALANCE_BOUND: &str = "would take the agent's balance beyond ±10^12 USDC";
+
+fn duplicate_hash() -> ApiError {
+    ApiError::Conflict("a transaction with this txHash is already recorded".into())
 }
 
 /// Lists transactions, newest first; other keys' addresses masked.

@@ -77,29 +77,31 @@ pub async fn issue(
     Ok((stored, material.plaintext))
 }
 
-/// Revokes a key, deactivating its agents, and records the event in the caller's transaction.
-/// Returns how many agents the revocation deactivated, or `None` for no such key.
+/// Revokes a key and the keys it generated, deactivating their agents, and records the events
+/// in the caller's transaction. `None` for no such key.
 pub async fn revoke(
     conn: &mut sqlx::AnyConnection,
     id: &str,
     now: crate::clock::Millis,
-) -> crate::store::StoreResult<Option<i64>> {
+) -> crate::store::StoreResult<Option<crate::store::keys::Revocation>> {
     use crate::store::{events, keys};
     let Some(revocation) = keys::revoke(conn, id, now).await? else {
         return Ok(None);
     };
-    if revocation.newly {
-        let payload = serde_json::json!({ "id": id, "agentsDeactivated": revocation.agents_deactivated });
-        let mut changes = vec![events::NewEvent::new("key.revoked", id, &payload).owned_by(Some(id))];
-        for agent_id in &revocation.deactivated_now {
-            let payload = serde_json::json!({ "agentId": agent_id, "statusFrom": "active", "statusTo": "inactive", "reason": "key_revoked" });
-            changes.push(
-                events::NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(id)).for_agent(agent_id),
-            );
-        }
-        events::append(conn, &changes, now).await?;
+    let mut changes = Vec::new();
+    for key_id in &revocation.revoked_now {
+        let agents = revocation.deactivated_now.iter().filter(|(_, k)| k == key_id).count();
+        let payload = serde_json::json!({ "id": key_id, "revokedWith": id, "agentsDeactivated": agents });
+        changes.push(events::NewEvent::new("key.revoked", key_id, &payload).owned_by(Some(key_id)));
     }
-    Ok(Some(revocation.agents_deactivated))
+    for (agent_id, key_id) in &revocation.deactivated_now {
+        let payload = serde_json::json!({ "agentId": agent_id, "statusFrom": "active", "statusTo": "inactive", "reason": "key_revoked" });
+        changes.push(
+            events::NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(key_id)).for_agent(agent_id),
+        );
+    }
+    events::append(conn, &changes, now).await?;
+    Ok(Some(revocation))
 }
 
 #[cfg(test)]

@@ -83,10 +83,13 @@ pub async fn run(command: &KeysCommand, config: &Config) -> anyhow::Result<()> {
         }
         KeysCommand::Revoke { id } => {
             let mut tx = store.begin().await?;
-            let deactivated =
+            let revocation =
                 crate::auth::keys::revoke(&mut tx, id, now).await?.with_context(|| format!("no key with id {id}"))?;
             tx.commit().await?;
-            println!("key {id} is revoked; {deactivated} agent(s) deactivated");
+            println!(
+                "key {id} is revoked with {} key(s) it generated; {} agent(s) deactivated",
+                revocation.keys_revoked, revocation.agents_deactivated
+            );
         }
     }
     store.close().await;

@@ -112,6 +112,8 @@ pub async fn complete(
             "mode": terms.mode.as_str(),
         }),
         api_key_id: Some(order.api_key_id.clone()),
+        credits_applied: true,
+        origin: transactions::Origin::Payment,
         created_at: now,
     };
     Ok(Some(transactions::record(tx, &state.tiers, &transaction, now).await?))

@@ -12,7 +12,6 @@ use crate::config::PaymentMode;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::orders::{self, Settling};
-use crate::store::{Sql, StoreError};
 
 pub(super) async fn pay(
     payments: &Payments,
@@ -58,7 +57,10 @@ pub(super) async fn pay(
     check_transfer_receipt(receipt.as_ref(), head, &proof_terms).map_err(rejected)?;
     // 5. The payer is bound to the requester.
     let payer = proof.payer.to_checksum(None);
-    let is_own_wallet = is_wallet_of(state, &request.principal, &payer).await?;
+    let is_own_wallet =
+        crate::store::agents::verified_agent_of(&mut *state.store.read().await?, &request.principal, &payer)
+            .await?
+            .is_some();
     check_payer_binding(proof, is_own_wallet).map_err(rejected)?;
     // 6. The transaction, claimed atomically.
     let settling = Settling { scheme: "txHash", payer: payer.clone(), claim_key: claim_key.clone() };
@@ -70,11 +72,4 @@ pub(super) async fn pay(
     order.payer = Some(payer);
     order.scheme = Some("txHash".into());
     record(payments, state, &order, Settlement::Settled { tx_hash: format!("{:#x}", proof.tx_hash) }).await
-}
-
-/// True when `wallet` is the wallet of an agent owned by `principal`.
-async fn is_wallet_of(state: &AppState, principal: &str, wallet: &str) -> Result<bool, StoreError> {
-    let mut sql = Sql::new("SELECT id FROM agents WHERE api_key_id = ");
-    sql.bind(principal).push(" AND wallet_address = ").bind(wallet).push(" LIMIT 1");
-    Ok(sql.fetch_optional(&mut *state.store.read().await?).await?.is_some())
 }

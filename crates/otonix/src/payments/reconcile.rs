@@ -120,6 +120,8 @@ pub async fn refund(state: &AppState, order: &Order) -> ApiResult<()> {
             "refundOwedToPayer": order.payer,
         }),
         api_key_id: Some(order.api_key_id.clone()),
+        credits_applied: true,
+        origin: transactions::Origin::Payment,
         created_at: now,
     };
     transactions::record(&mut tx, &state.tiers, &transaction, now).await.map_err(ApiError::from)?;

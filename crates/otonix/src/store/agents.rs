@@ -34,6 +34,8 @@ pub struct Agent {
     pub credits: i64,
     /// EVM address of the agent's wallet (EIP-55).
     pub wallet_address: String,
+    /// True when the server generated the wallet or its owner proved control of it.
+    pub wallet_verified: bool,
     /// The agent's genesis prompt; omitted from sanitized views.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
@@ -95,7 +97,7 @@ impl Agent {
 
 /// Columns read for an [`Agent`].
 pub const AGENT_COLUMNS: &str = "seq, id, name, status, survival_tier, credits, funded, wallet_address, \
-    genesis_prompt, model, heartbeat_interval, last_heartbeat_at, next_expected_at, vps_ip, \
+    wallet_verified, genesis_prompt, model, heartbeat_interval, last_heartbeat_at, next_expected_at, vps_ip, \
     api_key_id, total_actions, children_count, parent_id, reported_status, reported_metrics, \
     created_at, updated_at";
 
@@ -114,6 +116,7 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
         survival_tier: row.try_get("survival_tier")?,
         credits: row.try_get("credits")?,
         wallet_address: row.try_get("wallet_address")?,
+        wallet_verified: get_bool(row, "wallet_verified")?,
         genesis_prompt: Some(row.try_get("genesis_prompt")?),
         model: row.try_get("model")?,
         heartbeat_interval: row.try_get("heartbeat_interval")?,
@@ -158,6 +161,8 @@ pub struct NewAgent {
     pub survival_tier: &'static str,
     /// Wallet address (EIP-55).
     pub wallet_address: String,
+    /// True when the server generated the wallet.
+    pub wallet_verified: bool,
     /// Genesis prompt.
     pub genesis_prompt: Option<String>,
     /// Model.
@@ -172,13 +177,14 @@ pub struct NewAgent {
 pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> StoreResult<Agent> {
     let mut sql = Sql::new(
         "INSERT INTO agents (id, api_key_id, name, status, survival_tier, credits, funded, wallet_address, \
-         genesis_prompt, model, heartbeat_interval, vps_ip, created_at, updated_at) VALUES (",
+         wallet_verified, genesis_prompt, model, heartbeat_interval, vps_ip, created_at, updated_at) VALUES (",
     );
     sql.bind(agent.id.clone()).push(", ").bind(agent.api_key_id.clone()).push(", ").bind(agent.name.clone());
     sql.push(", 'active', ")
         .bind(agent.survival_tier.to_owned())
         .push(", 0, FALSE, ")
         .bind(agent.wallet_address.clone());
+    sql.push(if agent.wallet_verified { ", TRUE" } else { ", FALSE" });
     sql.push(", ").bind(agent.genesis_prompt.clone()).push(", ").bind(agent.model.clone());
     sql.push(", ").bind(agent.heartbeat_interval).push(", ").bind(agent.vps_ip.clone());
     sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {AGENT_COLUMNS}"));
@@ -217,6 +223,26 @@ pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Ag
         status: row.try_get("status")?,
         wallet_address: row.try_get("wallet_address")?,
     }))
+}
+
+/// Marks an agent's wallet verified (its owner proved control of it). False for no such agent.
+pub async fn verify_wallet(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE agents SET wallet_verified = TRUE, updated_at = ");
+    sql.bind(now).push(" WHERE id = ").bind(id.to_owned());
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// The first agent of `api_key_id` whose verified wallet is `wallet`: a payer bound to that key by
+/// proof of control (SPEC §5.4 b 5), and where a refund to that wallet goes.
+pub async fn verified_agent_of(
+    conn: &mut AnyConnection,
+    api_key_id: &str,
+    wallet: &str,
+) -> StoreResult<Option<String>> {
+    let mut sql = Sql::new("SELECT id FROM agents WHERE wallet_verified = TRUE AND api_key_id = ");
+    sql.bind(api_key_id.to_owned()).push(" AND wallet_address = ").bind(wallet.to_owned());
+    sql.push(" ORDER BY seq LIMIT 1");
+    Ok(sql.fetch_optional(&mut *conn).await?.map(|r| r.try_get("id")).transpose()?)
 }
 
 /// Filters of `GET /api/agents`.

@@ -23,7 +23,9 @@ pub struct CreditOutcome {
 }
 
 /// Adds `delta` micro-units (negative for a debit) to an agent's credits, re-derives its tier
-/// and records a tier change. `None` when the agent does not exist.
+/// and records a tier change. `None` when the agent does not exist;
+/// [`StoreError::BalanceOutOfBounds`] (and nothing changed) when the balance would leave
+/// ±[`money::MAX_BALANCE`].
 pub async fn apply(
     conn: &mut AnyConnection,
     rules: &TierRules,
@@ -35,10 +37,14 @@ pub async fn apply(
     let mut sql = Sql::new("UPDATE agents SET credits = credits + ");
     sql.bind(delta).push(", funded = CASE WHEN credits + ").bind(delta).push(" >= ");
     sql.bind(rules.funded_threshold()).push(" THEN TRUE ELSE funded END, updated_at = ").bind(now);
-    sql.push(" WHERE id = ").bind(agent_id.to_owned());
+    sql.push(" WHERE id = ").bind(agent_id.to_owned()).push(" AND credits + ").bind(delta);
+    sql.push(" BETWEEN ").bind(-money::MAX_BALANCE).push(" AND ").bind(money::MAX_BALANCE);
     sql.push(" RETURNING credits, funded, survival_tier, status, api_key_id");
     let Some(row) = sql.fetch_optional(&mut *conn).await? else {
-        return Ok(None);
+        return match super::agents::access(conn, agent_id).await? {
+            Some(_) => Err(StoreError::BalanceOutOfBounds),
+            None => Ok(None),
+        };
     };
     let credits: i64 = row.try_get("credits")?;
     let funded = get_bool(&row, "funded")?;

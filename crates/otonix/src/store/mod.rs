@@ -83,6 +83,9 @@ pub enum StoreError {
     /// The configuration cannot be used to connect.
     #[error("invalid database configuration: {0}")]
     Config(String),
+    /// A credit change would take a balance past its bound (nothing was changed).
+    #[error("the balance would pass its bound of 10^12 USDC")]
+    BalanceOutOfBounds,
 }
 
 impl From<sqlx::Error> for StoreError {

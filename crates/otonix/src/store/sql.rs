@@ -107,6 +107,19 @@ impl Sql {
         self
     }
 
+    /// Appends `(value, value, …)` with a placeholder for each value (for `IN`); `values` must
+    /// not be empty.
+    pub fn bind_list<P: Into<Param>>(&mut self, values: impl IntoIterator<Item = P>) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
     /// Appends `AND seq < cursor` when paging, then the newest-first order and a limit one
     /// larger than the page (to learn whether another page exists).
     pub fn page(&mut self, cursor: Option<Cursor>, limit: usize) -> &mut Self {

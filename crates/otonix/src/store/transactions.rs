@@ -1,5 +1,6 @@
-//! Transactions: the books (SPEC §4.6). A transaction hash is unique when present, enforced
-//! by the database.
+//! Transactions: the books (SPEC §4.6). A transaction hash is unique among the rows of each
+//! writer ([`Origin`]), enforced by the database: a hash booked by hand is a record, and never
+//! stands in the way of the payment that mined it (whose one-time use `payment_claims` guards).
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -47,14 +48,39 @@ pub struct Transaction {
     pub metadata: serde_json::Value,
     /// Owning key (`None` for transactions the server wrote on its own).
     pub api_key_id: Option<String>,
+    /// Whether it moved its agent's credits (a credit booked by an API key is a record only).
+    pub credits_applied: bool,
+    /// Who wrote it.
+    #[serde(skip)]
+    pub origin: Origin,
     /// Creation time.
     #[serde(serialize_with = "wire::timestamp")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }
 
+/// Who wrote a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// Booked through `POST /api/transactions`.
+    #[default]
+    Api,
+    /// Written by the payment engine (deliveries, refunds).
+    Payment,
+}
+
+impl Origin {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Payment => "payment",
+        }
+    }
+}
+
 const COLUMNS: &str = "seq, id, type, amount, currency, description, status, from_address, to_address, \
-    tx_hash, agent_id, metadata, api_key_id, created_at";
+    tx_hash, agent_id, metadata, api_key_id, credits_applied, origin, created_at";
 
 fn from_row(row: &AnyRow) -> Result<Transaction, sqlx::Error> {
     let metadata: String = row.try_get("metadata")?;
@@ -72,44 +98,51 @@ fn from_row(row: &AnyRow) -> Result<Transaction, sqlx::Error> {
         agent_id: row.try_get("agent_id")?,
         metadata: serde_json::from_str(&metadata).unwrap_or_default(),
         api_key_id: row.try_get("api_key_id")?,
+        credits_applied: super::get_bool(row, "credits_applied")?,
+        origin: if row.try_get::<String, _>("origin")? == "payment" { Origin::Payment } else { Origin::Api },
         created_at: row.try_get("created_at")?,
     })
 }
 
-/// Inserts a transaction (its `seq` and `created_at` are assigned here). A taken `txHash` is a
-/// unique violation.
-pub async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> StoreResult<Transaction> {
+/// Inserts a transaction (its `seq` and `created_at` are assigned here). A `txHash` its origin
+/// already booked is a unique violation.
+async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> StoreResult<Transaction> {
     let mut sql = Sql::new(
         "INSERT INTO transactions (id, api_key_id, type, amount, currency, description, status, from_address, \
-         to_address, tx_hash, agent_id, metadata, created_at) VALUES (",
+         to_address, tx_hash, agent_id, metadata, credits_applied, origin, created_at) VALUES (",
     );
     sql.bind(t.id.clone()).push(", ").bind(t.api_key_id.clone()).push(", ").bind(t.kind.clone());
     sql.push(", ").bind(t.amount).push(", ").bind(t.currency.clone()).push(", ").bind(t.description.clone());
     sql.push(", ").bind(t.status.clone()).push(", ").bind(t.from_address.clone()).push(", ").bind(t.to_address.clone());
     sql.push(", ").bind(t.tx_hash.clone()).push(", ").bind(t.agent_id.clone()).push(", ").bind(t.metadata.to_string());
+    sql.push(if t.credits_applied { ", TRUE, " } else { ", FALSE, " }).bind(t.origin.as_str());
     sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     Ok(from_row(&row)?)
 }
 
-/// Whether a transaction already holds this (lowercase) hash.
+/// Whether any transaction already holds this (lowercase) hash.
 pub async fn hash_taken(conn: &mut AnyConnection, tx_hash: &str) -> StoreResult<bool> {
     let mut sql = Sql::new("SELECT 1 AS taken FROM transactions WHERE tx_hash = ");
     sql.bind(tx_hash.to_owned());
     Ok(sql.fetch_optional(&mut *conn).await?.is_some())
 }
 
-/// Inserts a transaction, applies a completed one to its agent's credits (re-deriving the tier),
-/// and writes its event — all in the caller's transaction. Every writer of the books uses this.
+/// Inserts a transaction, applies it to its agent's credits when `credits_applied` is set (and
+/// it is completed and names an agent), re-deriving the tier, and writes its event — all in the
+/// caller's transaction. Every writer of the books uses this. A change that would take the
+/// balance past its bound is [`StoreError::BalanceOutOfBounds`] and must roll back.
 pub async fn record(
     conn: &mut AnyConnection,
     rules: &TierRules,
     t: &Transaction,
     now: Millis,
 ) -> StoreResult<Transaction> {
-    let stored = insert(conn, t, now).await?;
-    if let (Some(agent_id), "completed") = (&stored.agent_id, stored.status.as_str()) {
+    let mut t = t.clone();
+    t.credits_applied &= t.agent_id.is_some() && t.status == "completed";
+    let stored = insert(conn, &t, now).await?;
+    if let (Some(agent_id), true) = (&stored.agent_id, stored.credits_applied) {
         let delta = if stored.kind == "credit" { stored.amount } else { -stored.amount };
         credits::apply(conn, rules, agent_id, delta, now).await?;
     }

@@ -114,3 +114,82 @@ async fn compute_costs_debit_credits_with_a_compute_transaction() {
     let (_, transactions) = app.get(&format!("/api/transactions?agentId={id}"), As::Key(&key)).await;
     assert_eq!(transactions.as_array().unwrap().len(), 2, "a free call writes no transaction");
 }
+
+#[tokio::test]
+async fn a_credit_booked_by_a_key_is_a_record_that_moves_no_credits() {
+    let app = spawn_app().await;
+    let key = app.create_key("k").await;
+    let id = app.agent_id(&key, "a").await;
+    // An agent's own key cannot mint credits by booking them.
+    let body = json!({ "type": "credit", "amount": 1000, "agentId": id });
+    let (status, minted) = app.post("/api/transactions", As::Key(&key), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{minted}");
+    assert_eq!((minted["status"].as_str(), minted["creditsApplied"].as_bool()), (Some("completed"), Some(false)));
+    assert_eq!(state(&app, &key, &id).await, (0.0, "critical".to_string()));
+    // A key's debit of its own agent is applied; so is the admin's credit.
+    let (status, debit) =
+        app.post("/api/transactions", As::Key(&key), json!({ "type": "debit", "amount": 2, "agentId": id })).await;
+    assert_eq!((status, debit["creditsApplied"].as_bool()), (StatusCode::CREATED, Some(true)), "{debit}");
+    let (status, credit) = app.post("/api/transactions", As::Admin, body).await;
+    assert_eq!((status, credit["creditsApplied"].as_bool()), (StatusCode::CREATED, Some(true)), "{credit}");
+    assert_eq!(state(&app, &key, &id).await, (998.0, "full".to_string()));
+    assert_eq!(credit["apiKeyId"], key.id.as_str(), "the admin's booking belongs to the agent's key");
+}
+
+#[tokio::test]
+async fn a_balance_cannot_pass_its_bound_and_an_overflow_is_a_400_that_changes_nothing() {
+    let app = spawn_app().await;
+    let key = app.create_key("k").await;
+    let id = app.agent_id(&key, "a").await;
+    // 1,000 credits of the largest amount reach the bound of 10^12 USDC exactly.
+    let largest = json!({ "type": "credit", "amount": 1_000_000_000u64, "agentId": id });
+    for chunk in 0..20 {
+        let batch = (0..50).map(|_| app.post("/api/transactions", As::Admin, largest.clone()));
+        for (status, body) in futures::future::join_all(batch).await {
+            assert_eq!(status, StatusCode::CREATED, "chunk {chunk}: {body}");
+        }
+    }
+    assert_eq!(state(&app, &key, &id).await, (1e12, "full".to_string()));
+    for amount in [0.000001, 1_000_000_000.0] {
+        let (status, body) = app
+            .post("/api/transactions", As::Admin, json!({ "type": "credit", "amount": amount, "agentId": id }))
+            .await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{body}");
+        assert!(body["details"]["amount"].is_string(), "{body}");
+    }
+    // Nothing was booked by the refused credits.
+    assert_eq!(app.walk(&format!("/api/transactions?agentId={id}"), As::Admin, 1000).await.len(), 1000);
+    // A top-up that would pass the bound is refused before any order is made.
+    let (status, body) = app.post(&format!("/api/agents/{id}/credits"), As::Key(&key), json!({ "amount": 1 })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{body}");
+    // Debits are bounded the same way below zero.
+    let (status, body) = app
+        .post("/api/transactions", As::Key(&key), json!({ "type": "debit", "amount": 1_000_000_000u64, "agentId": id }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(state(&app, &key, &id).await.0, 999_000_000_000.0);
+}
+
+#[tokio::test]
+async fn a_debit_cannot_take_a_balance_below_its_negative_bound() {
+    let app = spawn_app().await;
+    let key = app.create_key("k").await;
+    let id = app.agent_id(&key, "a").await;
+    let largest = json!({ "type": "debit", "amount": 1_000_000_000u64, "agentId": id });
+    for _ in 0..20 {
+        let batch = (0..50).map(|_| app.post("/api/transactions", As::Key(&key), largest.clone()));
+        for (status, body) in futures::future::join_all(batch).await {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    assert_eq!(state(&app, &key, &id).await.0, -1e12);
+    let (status, body) =
+        app.post("/api/transactions", As::Key(&key), json!({ "type": "debit", "amount": 1, "agentId": id })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{body}");
+    // A compute cost that would pass it is refused too, and logs nothing.
+    let (status, body) =
+        app.post("/api/compute-logs", As::Key(&key), json!({ "agentId": id, "model": "m", "costUsd": 1 })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("validation_failed")), "{body}");
+    let (_, logs) = app.get(&format!("/api/compute-logs?agentId={id}"), As::Key(&key)).await;
+    assert_eq!(logs.as_array().unwrap().len(), 0);
+}

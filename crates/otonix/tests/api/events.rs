@@ -100,13 +100,15 @@ async fn generating_and_revoking_a_key_write_one_event_each() {
     let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", key.id), As::Admin, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let events = recorder.take().await;
-    assert_eq!(types(&events), vec!["key.revoked", "agent.deactivated"], "{events:#?}");
-    let event = &events[0];
+    // The key it generated is revoked with it.
+    assert_eq!(types(&events), vec!["key.revoked", "key.revoked", "agent.deactivated"], "{events:#?}");
+    let event = events.iter().find(|e| e.subject_id.as_deref() == Some(key.id.as_str())).unwrap();
     assert_about(event, &key, None);
-    assert_eq!(event.subject_id.as_deref(), Some(key.id.as_str()));
     assert_eq!(event.payload["agentsDeactivated"], 1, "{agent} was deactivated");
-    assert_about(&events[1], &key, Some(&agent));
-    assert_eq!(events[1].payload["reason"], "key_revoked");
+    let with_it = events.iter().find(|e| e.subject_id.as_deref() == child["id"].as_str()).unwrap();
+    assert_eq!(with_it.payload["revokedWith"], key.id.as_str());
+    assert_about(&events[2], &key, Some(&agent));
+    assert_eq!(events[2].payload["reason"], "key_revoked");
 
     // Revoking again answers the same and records nothing new.
     let (status, body) = app.call(Method::DELETE, &format!("/api/keys/{}", key.id), As::Admin, None).await;

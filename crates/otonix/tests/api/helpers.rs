@@ -187,10 +187,12 @@ impl TestApp {
         body
     }
 
-    /// Records a completed transaction moving an agent's credits.
+    /// Records a completed transaction moving an agent's credits: a credit as the admin (a key's
+    /// credit moves nothing), a debit as the agent's key.
     pub async fn transact(&self, key: &TestKey, agent_id: &str, kind: &str, amount: f64) -> Value {
         let body = json!({ "type": kind, "amount": amount, "agentId": agent_id });
-        let (status, response) = self.post("/api/transactions", As::Key(key), body).await;
+        let who = if kind == "credit" { As::Admin } else { As::Key(key) };
+        let (status, response) = self.post("/api/transactions", who, body).await;
         assert_eq!(status, StatusCode::CREATED, "{response}");
         response
     }

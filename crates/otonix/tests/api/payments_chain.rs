@@ -3,12 +3,13 @@
 //! proofs read from receipts, and every rejection the SPEC lists for them.
 
 use alloy_primitives::{Address, U256};
+use otonix::Config;
 use otonix::config::{PaymentMode, Secret};
 use otonix_testchain::TestChain;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
-use x402::signer::{PrivateKeySigner, sign_order};
+use x402::signer::{PrivateKeySigner, sign_order, sign_wallet};
 
 use crate::helpers::{As, TestApp, TestKey, spawn_app_with};
 use crate::pay::{Challenge, challenge, credits_path, decode, pay_header, send, top_up};
@@ -30,7 +31,12 @@ pub const USDC: u64 = 1_000_000;
 impl Market {
     /// Starts everything; the payer holds 1,000 test USDC.
     pub async fn open(confirmations: u64) -> Self {
-        let chain = TestChain::start().await;
+        Self::on(TestChain::start().await, confirmations, |_| {}).await
+    }
+
+    /// A server settling on `chain` after `adjust` changed its configuration (the agent's wallet,
+    /// the payer's, is verified).
+    pub async fn on(chain: TestChain, confirmations: u64, adjust: impl FnOnce(&mut Config)) -> Self {
         let (_, relayer) = chain.account(0);
         let (payer_address, payer) = chain.account(1);
         let pay_to = PrivateKeySigner::random().address();
@@ -43,6 +49,7 @@ impl Market {
             config.payments.pay_to = pay_to.to_checksum(None);
             config.payments.confirmations = confirmations;
             config.payments.settlement_timeout_seconds = 10;
+            adjust(config);
         })
         .await;
         let key = app.create_key("buyer").await;
@@ -52,6 +59,11 @@ impl Market {
             .as_str()
             .unwrap()
             .to_owned();
+        let signature = sign_wallet(&payer, &agent, payer_address).unwrap().to_hex();
+        let (status, verified) = app
+            .post(&format!("/api/agents/{agent}/wallet/verify"), As::Key(&key), json!({ "signature": signature }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{verified}");
         Self { chain, app, key, pay_to, payer, agent }
     }
 

@@ -354,3 +354,17 @@ async fn a_top_up_validates_before_asking_for_money() {
     let (status, _) = app.post(&credits_path(&agent), As::Anonymous, top_up(5.0)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_top_up_addressed_with_an_upper_case_agent_id_is_delivered_to_that_agent() {
+    let app = spawn_app().await;
+    let key = app.create_key("k").await;
+    let agent = app.agent_id(&key, "a").await;
+    let path = credits_path(&agent.to_uppercase());
+    let c = challenge(&app, &key, &path, &top_up(5.0)).await;
+    let header = pay_header(&wallet(), &c, now_secs(&app));
+    let (status, paid, _) = send(&app, &key, &path, &top_up(5.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(paid["agent"]["id"], agent.as_str());
+    assert_eq!(credits(&app, &key, &agent).await, 5.0);
+}

@@ -7,7 +7,9 @@ mod payer_binding;
 mod receipt_check;
 mod transfer_proof;
 
-pub use payer_binding::{check_payer_binding, order_message, verify_order_signature};
+pub use payer_binding::{
+    check_payer_binding, order_message, verify_order_signature, verify_wallet_signature, wallet_message,
+};
 pub use receipt_check::{
     ProofAccepted, ProofTerms, check_transfer_receipt, minimum_payment, tolerance_ppm_from_decimal,
 };

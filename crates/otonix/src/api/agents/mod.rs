@@ -3,6 +3,7 @@
 mod actions;
 mod heartbeat;
 mod register;
+mod wallet;
 
 use axum::Json;
 use axum::extract::State;
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(heartbeat::send_heartbeat))
         .routes(routes!(actions::log_action, actions::list_agent_actions))
         .routes(routes!(actions::list_all_actions))
+        .routes(routes!(wallet::verify_wallet))
 }
 
 /// The view of an agent for `principal`: full for its owner and the admin, sanitized otherwise.
@@ -87,17 +89,24 @@ pub async fn get_agent(
     PathId(id): PathId,
 ) -> ApiResult<Json<Agent>> {
     principal.require_authenticated()?;
+    let agent = read_agent(&state, &id).await?.ok_or(ApiError::NotFound("agent"))?;
+    principal.require_owner(&agent.api_key_id)?;
+    Ok(Json(agent))
+}
+
+/// One agent as it is now, with its latest acknowledged heartbeat.
+pub(crate) async fn read_agent(state: &AppState, id: &str) -> ApiResult<Option<Agent>> {
     let now = state.now();
     let mut conn = state.store.read().await?;
-    let agent = loop {
+    loop {
         let generation = state.store.fold_generation();
-        let mut agent = agents::get(&mut conn, &id, now).await?.ok_or(ApiError::NotFound("agent"))?;
-        principal.require_owner(&agent.api_key_id)?;
+        let Some(mut agent) = agents::get(&mut conn, id, now).await? else {
+            return Ok(None);
+        };
         if state.store.freshen(std::slice::from_mut(&mut agent), generation, now) {
-            break agent;
+            return Ok(Some(agent));
         }
-    };
-    Ok(Json(agent))
+    }
 }
 
 /// Finds why a write to an agent did not apply: unknown (404), another key's (403) or

@@ -123,6 +123,7 @@ pub async fn register_agent(
         api_key_id: owner,
         name,
         survival_tier: state.tiers.tier(0, false).as_str(),
+        wallet_verified: wallet.is_some(),
         wallet_address,
         genesis_prompt,
         model,

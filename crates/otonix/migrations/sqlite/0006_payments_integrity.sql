@@ -1,0 +1,24 @@
+-- Payments integrity (keep in step with ../postgres/0006_payments_integrity.sql).
+
+-- A wallet is verified when the server generated it or its owner proved control of it
+-- (SPEC §5.4 b 5). Wallets registered before this migration count as unverified.
+ALTER TABLE agents ADD COLUMN wallet_verified INTEGER NOT NULL DEFAULT 0;
+
+-- Whether a transaction moved its agent's credits (a credit booked by an API key is a record
+-- only, SPEC §4.6), and who wrote it: `api` (POST /api/transactions) or `payment` (the payment
+-- engine). A hash is unique among each writer's rows: a hash someone booked by hand neither
+-- blocks nor satisfies a payment, whose one-time use is guarded by payment_claims.
+ALTER TABLE transactions ADD COLUMN credits_applied INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transactions ADD COLUMN origin TEXT NOT NULL DEFAULT 'api';
+UPDATE transactions SET credits_applied = 1 WHERE agent_id IS NOT NULL AND status = 'completed';
+DROP INDEX transactions_tx_hash;
+CREATE UNIQUE INDEX transactions_tx_hash ON transactions (tx_hash, origin);
+
+-- Revocation reaches the keys a key generated: what a revocation did, for idempotent answers.
+ALTER TABLE api_keys ADD COLUMN keys_revoked INTEGER NOT NULL DEFAULT 0;
+
+-- What an order buys, parsed when it was quoted, so delivery never re-reads the request path.
+ALTER TABLE payment_orders ADD COLUMN product TEXT NOT NULL DEFAULT 'credits';
+ALTER TABLE payment_orders ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+UPDATE payment_orders SET params = '{"agentId":"' || lower(substr(path, 13, 36)) || '"}'
+    WHERE path LIKE '/api/agents/%/credits';
