@@ -76,9 +76,7 @@ impl RpcClient {
             Some(error) if transient => return Err(RpcError::Transport(format!("HTTP {status}: {error}"))),
             Some(error) => return Err(error),
             None if transient => return Err(RpcError::Transport(format!("HTTP {status}"))),
-            None if !status.is_success() => {
-                return Err(RpcError::Rpc { code: i64::from(status.as_u16()), message: format!("HTTP {status}") });
-            }
+            None if !status.is_success() => return Err(RpcError::Http { status: status.as_u16() }),
             None => {}
         }
         let answer = answer.ok_or_else(|| RpcError::Decode(format!("{method}: the body is not JSON")))?;

@@ -13,14 +13,22 @@ pub enum RpcError {
     /// No answer within the client's timeout: the outcome is unknown.
     #[error("the JSON-RPC request timed out")]
     Timeout,
-    /// The node answered with a JSON-RPC error object. When the endpoint answered a non-JSON-RPC
-    /// HTTP error that is not transient (e.g. 401, 404), `code` is the HTTP status.
+    /// The node answered with a JSON-RPC error object: a definite answer (for a send, the
+    /// transaction was refused).
     #[error("JSON-RPC error {code}: {message}")]
     Rpc {
         /// The error code.
         code: i64,
         /// The error message.
         message: String,
+    },
+    /// The endpoint answered an HTTP error that is not transient (e.g. 401, 404) without a
+    /// JSON-RPC error object: whatever is in front of the node refused the request, or the
+    /// answer was lost on the way; for a send the outcome is unknown.
+    #[error("HTTP {status} without a JSON-RPC answer")]
+    Http {
+        /// The HTTP status.
+        status: u16,
     },
     /// The call reverted (in `eth_call` or `eth_estimateGas`); nothing was sent.
     #[error("execution reverted{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
@@ -44,6 +52,13 @@ impl RpcError {
     /// [`RpcError::Timeout`].
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transport(_) | Self::Timeout)
+    }
+
+    /// Whether the node itself answered no ([`RpcError::Rpc`], [`RpcError::Reverted`]): for a
+    /// send, the transaction was certainly not accepted. Every other failure of a send (no
+    /// answer, an answer lost or garbled on the way) leaves its outcome unknown.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Rpc { .. } | Self::Reverted { .. })
     }
 
     /// A transport error from reqwest, with the URL stripped.
@@ -73,6 +88,10 @@ mod tests {
         assert!(RpcError::Transport("reset".into()).is_transient());
         assert!(!RpcError::Reverted { reason: None }.is_transient());
         assert!(!RpcError::Rpc { code: -32000, message: "nonce too low".into() }.is_transient());
+        assert!(RpcError::Rpc { code: -32000, message: "nonce too low".into() }.is_refusal());
+        for unknown in [RpcError::Timeout, RpcError::Decode("not JSON".into()), RpcError::Http { status: 404 }] {
+            assert!(!unknown.is_refusal(), "{unknown}");
+        }
         assert_eq!(RpcError::Reverted { reason: Some("no".into()) }.to_string(), "execution reverted: no");
         assert_eq!(RpcError::Reverted { reason: None }.to_string(), "execution reverted");
     }

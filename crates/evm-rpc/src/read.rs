@@ -87,8 +87,9 @@ impl RpcClient {
     }
 
     /// Polls until the receipt of `hash` has `confirmations` confirmations (head − block + 1;
-    /// 0 is taken as 1) or `timeout` elapses, then `Ok(None)`: the outcome is unknown. Transient
-    /// errors while polling are retried; others are returned.
+    /// 0 is taken as 1) or `timeout` elapses, then `Ok(None)`: the outcome is unknown. It always
+    /// polls once, even with a zero `timeout`. Transient errors while polling are retried; others
+    /// are returned.
     pub async fn wait_for_receipt(
         &self,
         hash: B256,
@@ -97,6 +98,7 @@ impl RpcClient {
     ) -> Result<Option<TxReceipt>, RpcError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut pause = FIRST_POLL_INTERVAL;
+        let mut first = true;
         loop {
             let poll = async {
                 let Some(receipt) = self.transaction_receipt(hash).await? else {
@@ -106,7 +108,11 @@ impl RpcClient {
                 let have = head.saturating_add(1).saturating_sub(receipt.block_number);
                 Ok::<_, RpcError>((have >= confirmations.max(1)).then_some(receipt))
             };
-            match tokio::time::timeout_at(deadline, poll).await {
+            // The first poll is bounded by the client's own request timeout, later ones by the
+            // deadline too.
+            let answer =
+                if std::mem::take(&mut first) { Ok(poll.await) } else { tokio::time::timeout_at(deadline, poll).await };
+            match answer {
                 Err(_elapsed) => return Ok(None),
                 Ok(Ok(Some(receipt))) => return Ok(Some(receipt)),
                 Ok(Ok(None)) => {}

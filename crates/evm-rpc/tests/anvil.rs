@@ -67,6 +67,8 @@ async fn confirmations_and_pending_transactions() {
     chain.mine(1).await;
     assert!(rpc.transaction_receipt(hash).await.expect("answer").is_some());
     assert_eq!(rpc.wait_for_receipt(hash, 3, Duration::from_millis(300)).await, Ok(None), "1 of 3 confirmations");
+    assert!(rpc.wait_for_receipt(hash, 1, Duration::ZERO).await.expect("answer").is_some(), "one poll without waiting");
+    assert_eq!(rpc.wait_for_receipt(hash, 3, Duration::ZERO).await, Ok(None));
     chain.mine(2).await;
     let receipt = rpc.wait_for_receipt(hash, 3, Duration::from_secs(5)).await.expect("answer").expect("confirmed");
     assert!(receipt.success);

@@ -145,7 +145,7 @@ async fn http_401_is_not_transient() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(401)).mount(&server).await;
     let error = client(&server).chain_id().await.expect_err("an error");
-    assert!(matches!(error, RpcError::Rpc { code: 401, .. }), "{error:?}");
+    assert_eq!(error, RpcError::Http { status: 401 });
 }
 
 #[tokio::test]

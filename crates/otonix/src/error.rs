@@ -186,6 +186,9 @@ impl ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
+        if matches!(error, crate::store::StoreError::BalanceOutOfBounds) {
+            return Self::field("amount", crate::money::BEYOND_BOUND);
+        }
         if error.is_unavailable() {
             Self::Unavailable("the database is not available")
         } else {

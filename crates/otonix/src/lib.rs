@@ -71,11 +71,14 @@ impl Application {
         let (hot, writer_handles) = HotWriter::spawn(&store, clock.clone(), writers, config.batching.max_batch)
             .await
             .context("starting the batch writer")?;
-        let payments = payments::Payments::from_config(&config.payments).context("configuring payments")?;
+        let tiers = TierRules::from_config(&config.tiers);
+        let payments = payments::Payments::new(&config.payments, store.clone(), clock.clone(), tiers)
+            .context("configuring payments")?;
+        payments.check_chain().await.context("checking the payment chain")?;
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let state = AppState::new(Shared {
             payments,
-            tiers: TierRules::from_config(&config.tiers),
+            tiers,
             key_cache: KeyCache::new(Duration::from_secs(config.auth.key_cache_seconds)),
             admin_token,
             hot,
@@ -129,14 +132,11 @@ impl Application {
 
 /// Runs the payment sweep every `payments.sweepIntervalSeconds`, on one replica at a time.
 async fn payment_sweep(state: AppState) {
-    let every = Duration::from_secs(state.config.payments.sweep_interval_seconds);
-    let holder = uuid::Uuid::new_v4().to_string();
-    let lease_ms = (every.as_millis() as i64 * 2).max(5_000);
-    let mut ticks = tokio::time::interval(every);
+    let mut ticks = tokio::time::interval(state.payments.sweep_interval());
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match payments::reconcile::sweep(&state, &holder, lease_ms).await {
+        match state.payments.sweep().await {
             Ok(report) if report.reconciled + report.delivered > 0 => {
                 tracing::info!(reconciled = report.reconciled, delivered = report.delivered, "payment sweep");
             }

@@ -11,6 +11,9 @@ pub const MICROS_PER_USDC: i64 = 1_000_000;
 /// limits of a 64-bit integer, so no sum of a balance and an accepted amount can overflow.
 pub const MAX_BALANCE: i64 = 1_000_000_000_000 * MICROS_PER_USDC;
 
+/// Why an amount that would take a balance past [`MAX_BALANCE`] is refused.
+pub const BEYOND_BOUND: &str = "would take the agent's balance beyond ±10^12 USDC";
+
 /// Why a money amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {

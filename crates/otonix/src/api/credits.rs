@@ -12,12 +12,11 @@ use utoipa_axum::routes;
 
 use super::extract::{ApiJson, PathId, typed};
 use super::validate::Check;
+use super::x402::{payment_header, respond};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::money::micros_to_decimal;
-use crate::payments::{Outcome, PaidRequest, canonical, products, reconcile};
+use crate::error::{ApiResult, ErrorBody};
+use crate::payments::{Credits, CreditsParams, PaidRequest, canonical};
 use crate::state::AppState;
-use crate::store::agents;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -45,7 +44,9 @@ pub struct BuyCreditsRequest {
             delivery failed payments.deliveryAttempts times", body = Object),
         (status = 503, description = "unavailable: the chain or facilitator cannot be reached now, or a paid \
             delivery failed; retry the same request with the same payment", body = ErrorBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 400, description = "validation_failed (also when the amount would take the agent's balance \
+            beyond 10^12 USDC) or invalid_payment_header", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "agent_terminated", body = ErrorBody)))]
 pub async fn buy_credits(
     State(state): State<AppState>,
@@ -63,25 +64,14 @@ pub async fn buy_credits(
         check.fail("amount", "is required");
     }
     check.finish()?;
-    let amount = amount.unwrap_or_default();
-    let agent = agents::get(&mut *state.store.read().await?, &agent_id, state.now())
-        .await?
-        .ok_or(ApiError::NotFound("agent"))?;
-    if agent.stored_status == "terminated" {
-        return Err(ApiError::AgentTerminated);
-    }
     let request = PaidRequest {
         principal: principal.key_id().unwrap_or(super::references::ADMIN_OWNER).to_owned(),
         method: "POST".into(),
         path: uri.path().to_owned(),
-        resource: products::CREDITS.into(),
         url: super::public_url(&state, &headers, uri.path()),
         canonical_body: canonical::canonical_json(&raw),
-        amount,
-        description: format!("Credits: {} USDC for agent {}", micros_to_decimal(amount), agent.name),
     };
-    match state.payments.process(&state, &request, &headers).await? {
-        Outcome::Required(response) | Outcome::Replay(response) => Ok(response),
-        Outcome::Settled(settled) => reconcile::deliver_or_count(&state, &settled).await,
-    }
+    let params = CreditsParams { agent_id, amount: amount.unwrap_or_default() };
+    let outcome = state.payments.process(&Credits, &request, &params, payment_header(&headers)).await?;
+    respond(outcome)
 }

@@ -165,13 +165,10 @@ pub async fn record(
 ) -> ApiResult<Transaction> {
     transactions::record(tx, &state.tiers, transaction, state.now()).await.map_err(|e| match e {
         e if e.is_unique_violation() => duplicate_hash(),
-        StoreError::BalanceOutOfBounds => ApiError::field(amount_field, BALANCE_BOUND),
+        StoreError::BalanceOutOfBounds => ApiError::field(amount_field, crate::money::BEYOND_BOUND),
         e => e.into(),
     })
 }
-
-/// Why an amount that would take a balance past ±10^12 USDC is refused.
-pub const BALANCE_BOUND: &str = "would take the agent's balance beyond ±10^12 USDC";
 
 fn duplicate_hash() -> ApiError {
     ApiError::Conflict("a transaction with this txHash is already recorded".into())

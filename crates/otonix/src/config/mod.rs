@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use payments::{PaymentMode, PaymentsConfig};
+pub use payments::{DEV_ASSET, DEV_CHAIN_ID, Failpoint, PaymentMode, PaymentsConfig, redact_url};
 pub use secret::Secret;
 pub use settings::{ENVIRONMENT_SETTINGS, Overrides};
 
@@ -253,6 +253,7 @@ impl Config {
         settings::apply_overrides(&mut config, overrides)?;
         config.resolve_secrets(env)?;
         config.validate()?;
+        config.payments.settle_defaults();
         Ok(config)
     }
 

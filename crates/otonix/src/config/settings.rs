@@ -93,6 +93,11 @@ pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
         c.payments.pay_to = v.to_owned();
         Ok(())
     }),
+    ("OTONIX_FAILPOINT", "payments.failpoint", |c, v| {
+        c.payments.failpoint =
+            Some(super::Failpoint::parse(v).ok_or("expected `after-settlement` or `fail-delivery`")?);
+        Ok(())
+    }),
     ("OTONIX_LOG_LEVEL", "log.level", |c, v| {
         c.log.level = v.to_owned();
         Ok(())
@@ -184,11 +189,43 @@ mod tests {
         let env = env_of(&[
             ("OTONIX_ADMIN_TOKEN", "super-secret-admin-token"),
             ("OTONIX_DATABASE_URL", "postgres://u:pw@localhost/db"),
+            ("OTONIX_PAYMENTS_MODE", "facilitator"),
+            (
+                "OTONIX_FACILITATOR_URL",
+                "https://user:facilitator-pw@facilitator.example.com/x402?apiKey=facilitator-key",
+            ),
+            ("OTONIX_RPC_URL", "https://rpc.example.com/v2/rpc-key"),
         ]);
         let config = Config::load(None, &env, &Overrides::default()).unwrap();
         let printed = config.to_redacted_toml();
-        assert!(!printed.contains("super-secret"));
-        assert!(!printed.contains("pw@"));
-        assert!(printed.contains("<redacted>"));
+        for secret in ["super-secret", "pw@", "facilitator-pw", "facilitator-key", "rpc-key"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(
+            printed.contains("facilitatorUrl = \"https://<redacted>@facilitator.example.com/x402?<redacted>\""),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn dev_mode_defaults_to_a_chain_and_token_no_real_chain_has() {
+        let config = Config::load(None, &env_of(&[]), &Overrides::default()).unwrap();
+        assert_eq!(config.payments.chain_id, Some(crate::config::DEV_CHAIN_ID));
+        assert_eq!(config.payments.asset.as_deref(), Some(crate::config::DEV_ASSET));
+        let env = env_of(&[
+            ("OTONIX_PAYMENTS_MODE", "chain"),
+            ("OTONIX_RPC_URL", "http://127.0.0.1:1"),
+            ("OTONIX_RELAYER_KEY", "0x01"),
+        ]);
+        let config = Config::load(None, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.payments.chain_id, Some(8453));
+        assert_eq!(config.payments.asset.as_deref(), Some("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"));
+    }
+
+    #[test]
+    fn facilitator_mode_with_transfer_proofs_needs_an_rpc_url() {
+        let env = env_of(&[("OTONIX_PAYMENTS_MODE", "facilitator"), ("OTONIX_FACILITATOR_URL", "http://127.0.0.1:1")]);
+        let error = Config::load(None, &env, &Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("payments.rpcUrl"), "{error}");
     }
 }

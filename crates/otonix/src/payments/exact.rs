@@ -5,26 +5,26 @@
 use x402::verify::{check_form, check_signature, check_terms, check_window};
 use x402::wire::PaymentPayload;
 
-use super::flow::{ReferenceSink, claim, record, resume};
-use super::{Outcome, PaidRequest, Payments, canonical, check_order};
+use super::flow::{claim, record, resume};
+use super::order::{Expiry, check_order};
+use super::settle::Ledger;
+use super::{Outcome, PaidRequest, Payments, QuoteFn, canonical};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use crate::store::orders::{self, Settling};
+use crate::store::orders::{self, Order, Settling};
 
 pub(super) async fn pay(
-    payments: &Payments,
-    state: &AppState,
+    engine: &Payments,
     request: &PaidRequest,
+    quote: QuoteFn<'_>,
     payload: &PaymentPayload,
 ) -> ApiResult<Outcome> {
-    let terms = &payments.terms;
+    let terms = &engine.terms;
     let rejected = |rejection: x402::Rejection| ApiError::payment_rejected(&rejection);
     // 1. Well-formed, version, scheme, network.
     let payment = check_form(payload, terms.token.chain_id).map_err(rejected)?;
     // 2. The order: named by a v2 payment, found by the request for a v1 one.
-    let now = state.now();
     let order = {
-        let mut conn = state.store.read().await?;
+        let mut conn = engine.store.read().await?;
         match payment.order_id() {
             Some(id) => orders::get(&mut conn, id).await?,
             None => {
@@ -33,31 +33,32 @@ pub(super) async fn pay(
             }
         }
     };
-    let order = check_order(state, request, order, now).await?;
+    let (order, _) = check_order(engine, request, order, quote, Expiry::Refuse).await?;
     let claim_key = terms.authorization_claim(payment.payer(), &payment.authorization.nonce);
-    if let Some(outcome) = resume(payments, state, &order, &claim_key).await? {
+    if let Some(outcome) = resume(engine, &order, &claim_key, terms.settlement_timeout).await? {
         return Ok(outcome);
     }
     // 3–5. Recipient, amount, asset; time window; signature — against our own terms.
     let offer = terms.offer(order.amount);
     check_terms(&payment, &offer).map_err(rejected)?;
-    check_window(&payment.authorization, (now / 1000) as u64, terms.max_timeout_seconds).map_err(rejected)?;
+    check_window(&payment.authorization, (engine.now() / 1000) as u64, terms.max_timeout_seconds).map_err(rejected)?;
     check_signature(&payment, &terms.token).map_err(rejected)?;
     // 6. The claim, atomically, before anything else happens.
-    let settling = Settling { scheme: "exact", payer: payment.payer().to_checksum(None), claim_key: claim_key.clone() };
-    if let Some(outcome) = claim(payments, state, &order, &settling).await? {
+    let settling = Settling { scheme: "exact", payer: payment.payer().to_checksum(None), claim_key };
+    if let Some(outcome) = claim(engine, &order, &settling, false).await? {
         return Ok(outcome);
     }
+    let order = Order {
+        claim_key: Some(settling.claim_key),
+        payer: Some(settling.payer),
+        scheme: Some("exact".into()),
+        ..order
+    };
 
     // Settle before delivering anything.
     let raw = serde_json::to_value(payload).map_err(ApiError::internal)?;
     let requirements = serde_json::to_value(offer.requirements_v2(Some(&order.id))).map_err(ApiError::internal)?;
-    let sink = ReferenceSink::new(state, &order.id);
-    let settlement =
-        payments.settler.settle(&payment, &raw, &requirements, &claim_key, terms.settlement_timeout, &sink).await;
-    let mut order = order;
-    order.claim_key = Some(claim_key);
-    order.payer = Some(settling.payer);
-    order.scheme = Some("exact".into());
-    record(payments, state, &order, settlement).await
+    let ledger = Ledger::new(engine, &order);
+    let settlement = engine.settler.settle(&payment, &raw, &requirements, &ledger, terms.settlement_timeout).await;
+    record(engine, &order, settlement).await
 }

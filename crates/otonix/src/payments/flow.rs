@@ -1,93 +1,126 @@
-//! The parts of the payment flow both ways to pay share: picking up an order that is already
-//! being paid (a retry, a concurrent request, a request after a crash), and recording how a
-//! settlement ended.
+//! The parts both ways to pay share: picking up an order already being paid (a retry, a
+//! concurrent request, a request after a crash), the atomic claim, and recording how a
+//! settlement ended — which is where a claim is kept or released:
+//!
+//! | settlement | the claim | the order | the answer |
+//! |---|---|---|---|
+//! | settled | kept, and its transaction claimed too | `settled`, then delivered | 201 |
+//! | settled by a transaction that paid another order | kept | `failed` | 402 `payment_already_used` |
+//! | failed (money certainly did not move) | released | `open` again | 402 `payment_invalid` |
+//! | unavailable (nothing was sent) | released | `open` again | 503 |
+//! | pending (something may be on chain) | kept | `settling`, reference stored | 402 `payment_pending` |
+//! | superseded (the order is no longer ours; nothing was sent) | — | untouched | what the order is now |
 
+use std::time::Duration;
+
+use super::deliver::{deliver_or_count, stored_answer};
+use super::settle::{SettleReference, Settlement, dev_transaction};
+use super::{ABANDONED_AFTER_MS, Outcome, Payments};
+use crate::clock::format_rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use crate::store::orders::{self, Claim, Order, Settling};
+use crate::money::micros_to_json;
+use crate::store::orders::{self, Claim, Order, OrderStatus, Settling};
 
-use super::settle::{SettleReference, Settlement};
-use super::{Outcome, Payments, Settled, deliver};
-
-/// After this long, a `settling` order that never recorded an attempt was abandoned (a crash
-/// between the claim and the settlement): nothing reached the chain, so it can be reopened.
-const ABANDONED_AFTER_MS: i64 = 120_000;
-
-/// What to do with an order that a payment with `claim_key` wants to pay: `None` when the
-/// order is open and the payment should go on; otherwise the answer.
-pub async fn resume(
-    payments: &Payments,
-    state: &AppState,
-    order: &Order,
-    claim_key: &str,
-) -> ApiResult<Option<Outcome>> {
+/// What to do with `order`, which a payment with `claim_key` wants to pay: `None` when it is
+/// open (or expired, for the caller to judge) and the payment should go on; otherwise the
+/// answer, after finishing what this payment left unfinished.
+pub async fn resume(engine: &Payments, order: &Order, claim_key: &str, wait: Duration) -> ApiResult<Option<Outcome>> {
     let ours = order.claim_key.as_deref() == Some(claim_key);
-    let already_paid = || ApiError::PaymentInvalid {
-        reason: "order_paid",
-        message: "this order is already paid by another payment".into(),
-    };
-    match order.status.as_str() {
-        "open" => Ok(None),
-        "delivered" if ours => Ok(Some(Outcome::Replay(deliver::replay(&payments.terms, order)))),
-        "settled" if ours => Ok(Some(Outcome::Settled(Box::new(Settled { order: order.clone() })))),
-        "settling" if ours => reconcile(payments, state, order).await.map(Some),
-        "settling" | "settled" | "delivered" => Err(already_paid()),
-        _ => {
-            Err(ApiError::PaymentInvalid { reason: "order_closed", message: format!("the order is {}", order.status) })
+    match order.status {
+        OrderStatus::Open | OrderStatus::Expired => Ok(None),
+        OrderStatus::Settling if ours => reconcile(engine, order, wait).await.map(Some),
+        OrderStatus::Settled | OrderStatus::Delivered | OrderStatus::Failed | OrderStatus::Refunded if ours => {
+            answer_for(engine, order).await.map(Some)
         }
+        OrderStatus::Settling | OrderStatus::Settled | OrderStatus::Delivered => Err(ApiError::PaymentInvalid {
+            reason: "order_paid",
+            message: "this order is already paid by another payment".into(),
+        }),
+        OrderStatus::Failed | OrderStatus::Refunded => Err(closed(order)),
     }
 }
 
-/// Finds out how the settlement of a `settling` order ended and records it.
-pub async fn reconcile(payments: &Payments, state: &AppState, order: &Order) -> ApiResult<Outcome> {
-    let now = state.now();
+/// The answer for an order this payment holds that is past settlement.
+async fn answer_for(engine: &Payments, order: &Order) -> ApiResult<Outcome> {
+    match order.status {
+        OrderStatus::Settled => deliver_or_count(engine, order).await,
+        OrderStatus::Delivered => Ok(Outcome::Replayed(stored_answer(engine.terms(), order))),
+        // Its payment settled in a transaction that had already paid another order.
+        OrderStatus::Failed => Err(ApiError::PaymentAlreadyUsed),
+        _ => Err(closed(order)),
+    }
+}
+
+/// The answer for `order` as it is after this payment (`claim_key`) recorded its settlement.
+async fn after_settlement(engine: &Payments, order: &Order, claim_key: &str) -> ApiResult<Outcome> {
+    let ours = order.claim_key.as_deref() == Some(claim_key);
+    match order.status {
+        OrderStatus::Settling if ours => Ok(pending("the payment is being settled; retry")),
+        OrderStatus::Settled | OrderStatus::Delivered | OrderStatus::Failed | OrderStatus::Refunded if ours => {
+            answer_for(engine, order).await
+        }
+        OrderStatus::Open | OrderStatus::Expired => Err(ApiError::PaymentInvalid {
+            reason: "order_reopened",
+            message: "the order was reopened meanwhile and this payment was not used; pay it again".into(),
+        }),
+        _ => Err(ApiError::PaymentInvalid {
+            reason: "order_paid",
+            message: "this order is already paid by another payment".into(),
+        }),
+    }
+}
+
+fn closed(order: &Order) -> ApiError {
+    ApiError::PaymentInvalid {
+        reason: "order_closed",
+        message: format!("the payment order is {}; request again to get a new one", order.status.as_str()),
+    }
+}
+
+/// Finds out how the settlement of a `settling` order ended, and records it.
+pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiResult<Outcome> {
     let reference: Option<SettleReference> =
         order.settle_reference.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let settlement = match reference {
-        Some(reference) => payments.settler.reconcile(&reference, (now / 1000) as u64).await,
-        // Dev mode settles in one step: redo it.
-        None if payments.settler.rpc().is_none() && payments.terms.mode == crate::config::PaymentMode::Dev => {
-            Settlement::Settled {
-                tx_hash: super::settle::dev_transaction(order.claim_key.as_deref().unwrap_or_default()),
-            }
+        Some(reference) => engine.settler.reconcile(&reference, wait).await,
+        // Dev mode settles in one step: do it again.
+        None if engine.settler.chain().is_none() && engine.terms.mode == crate::config::PaymentMode::Dev => {
+            Settlement::Settled { tx_hash: dev_transaction(order.claim()) }
         }
-        None if now - order.updated_at > ABANDONED_AFTER_MS => {
-            Settlement::Unavailable { reason: "the previous attempt was interrupted before anything was sent".into() }
+        // No reference: nothing was broadcast. Past a while, the attempt is dead.
+        None if engine.now() - order.updated_at > ABANDONED_AFTER_MS => {
+            Settlement::Unavailable { reason: "the previous attempt ended before anything was sent".into() }
         }
-        None => Settlement::Pending { reference: SettleReference::default() },
+        None => Settlement::Pending { reference: None },
     };
-    record(payments, state, order, settlement).await
+    record(engine, order, settlement).await
 }
 
-/// Step 6 of both ways to pay: claims the payment under its unique key and marks the order
-/// `settling`, in one database transaction. `None` when this request is now the one to settle;
-/// `Some` with the outcome when a concurrent request with the same payment got there first.
+/// Claims the payment under its unique key and marks the order `settling`, in one database
+/// transaction (`expired_too`: an expired order may be paid, by a transfer mined in time).
+/// `None` when this request is now the one to settle; otherwise the answer.
 pub async fn claim(
-    payments: &Payments,
-    state: &AppState,
+    engine: &Payments,
     order: &Order,
     settling: &Settling,
+    expired_too: bool,
 ) -> ApiResult<Option<Outcome>> {
-    let now = state.now();
-    let mut tx = state.store.begin().await?;
+    let now = engine.now();
+    let mut tx = engine.store.begin().await?;
     match orders::claim(&mut tx, &settling.claim_key, &order.id, now).await? {
         Claim::Claimed => {}
         Claim::Taken => return Err(ApiError::PaymentAlreadyUsed),
         Claim::Ours => {
             // A concurrent request with the same payment claimed it first: follow its progress.
             drop(tx);
-            let current =
-                orders::get(&mut *state.store.read().await?, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
-            return match resume(payments, state, &current, &settling.claim_key).await? {
+            let current = reread(engine, &order.id).await?;
+            return match resume(engine, &current, &settling.claim_key, engine.terms.settlement_timeout).await? {
                 Some(outcome) => Ok(Some(outcome)),
-                None => Err(ApiError::PaymentPending {
-                    retry_after: 1,
-                    message: "the payment is being settled; retry".into(),
-                }),
+                None => Ok(Some(pending("the payment is being settled; retry"))),
             };
         }
     }
-    if !orders::mark_settling(&mut tx, &order.id, settling, now).await? {
+    if !orders::mark_settling(&mut tx, &order.id, settling, expired_too, now).await? {
         return Err(ApiError::PaymentInvalid {
             reason: "order_paid",
             message: "this order is already being paid".into(),
@@ -97,97 +130,95 @@ pub async fn claim(
     Ok(None)
 }
 
-/// Records how a settlement ended and answers accordingly.
-pub async fn record(
-    payments: &Payments,
-    state: &AppState,
-    order: &Order,
-    settlement: Settlement,
-) -> ApiResult<Outcome> {
-    let now = state.now();
-    let claim_key = order.claim_key.clone().unwrap_or_default();
+/// Records how the settlement of `order` (claimed by its `claim_key`) ended, and answers.
+pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) -> ApiResult<Outcome> {
+    let now = engine.now();
+    let claim_key = order.claim();
     match settlement {
         Settlement::Settled { tx_hash } => {
-            let payer = order.payer.clone().unwrap_or_default();
-            let scheme = order.scheme.clone().unwrap_or_else(|| "exact".into());
-            let receipt = deliver::receipt(&payments.terms, order, &scheme, &payer, &tx_hash, now);
-            let mut tx = state.store.begin().await?;
-            let moved = orders::mark_settled(&mut tx, &order.id, &tx_hash, &receipt, now).await?;
+            let receipt = receipt(engine, order, &tx_hash, now);
+            let mut tx = engine.store.begin().await?;
+            // One transaction pays one order, whichever way it was presented.
+            if orders::claim(&mut tx, &engine.terms.transaction_claim(&tx_hash), &order.id, now).await? == Claim::Taken
+            {
+                orders::mark_failed(&mut tx, &order.id, claim_key, "its transaction already paid another order", now)
+                    .await?;
+                tx.commit().await?;
+                tracing::warn!(order_id = %order.id, tx_hash = %tx_hash, "a settlement's transaction already paid another order");
+                return Err(ApiError::PaymentAlreadyUsed);
+            }
+            let moved = orders::mark_settled(&mut tx, &order.id, claim_key, &tx_hash, &receipt, now).await?;
             tx.commit().await?;
             if moved {
                 tracing::info!(order_id = %order.id, tx_hash = %tx_hash, "payment settled");
-                if payments.failpoint == Some(super::Failpoint::AfterSettlement) {
-                    tracing::error!("OTONIX_FAILPOINT=after-settlement: stopping now, between settlement and delivery");
+                if engine.failpoint == Some(crate::config::Failpoint::AfterSettlement) {
+                    tracing::error!("payments.failpoint = after-settlement: stopping between settlement and delivery");
                     std::process::abort();
                 }
             }
-            let mut conn = state.store.read().await?;
-            let current = orders::get(&mut conn, &order.id).await?.ok_or(ApiError::NotFound("order"))?;
-            match current.status.as_str() {
-                "settled" => Ok(Outcome::Settled(Box::new(Settled { order: current }))),
-                "delivered" => Ok(Outcome::Replay(deliver::replay(&payments.terms, &current))),
-                other => {
-                    Err(ApiError::PaymentInvalid { reason: "order_closed", message: format!("the order is {other}") })
-                }
-            }
+            after_settlement(engine, &reread(engine, &order.id).await?, claim_key).await
         }
         Settlement::Failed { reason } => {
-            reopen(state, order, &claim_key, &reason).await?;
+            release(engine, order, &reason).await?;
             Err(ApiError::PaymentInvalid {
                 reason: "settlement_failed",
                 message: format!("the payment did not settle: {reason}"),
             })
         }
         Settlement::Unavailable { reason } => {
-            reopen(state, order, &claim_key, &reason).await?;
-            Err(ApiError::UpstreamUnavailable(format!("the payment could not be settled now ({reason}); retry")))
+            tracing::warn!(order_id = %order.id, reason, "the payment could not be settled now");
+            release(engine, order, &reason).await?;
+            Err(ApiError::UpstreamUnavailable("the payment could not be settled now; retry".into()))
         }
         Settlement::Pending { reference } => {
-            if reference != SettleReference::default() {
-                store_reference(state, &order.id, &reference).await?;
+            if let Some(reference) = reference {
+                let text = serde_json::to_string(&reference).map_err(ApiError::internal)?;
+                if order.settle_reference.as_deref() != Some(text.as_str()) {
+                    let mut tx = engine.store.begin().await?;
+                    orders::set_settle_reference(&mut tx, &order.id, claim_key, &text, now).await?;
+                    tx.commit().await?;
+                }
             }
-            Err(ApiError::PaymentPending {
-                retry_after: 5,
-                message: "the payment is not settled yet; retry the same request with the same payment".into(),
-            })
+            Ok(pending("the payment is not settled yet; retry the same request with the same payment"))
         }
+        Settlement::Superseded => after_settlement(engine, &reread(engine, &order.id).await?, claim_key).await,
     }
 }
 
-/// Releases the claim and reopens the order: the payer was not charged and may pay again.
-async fn reopen(state: &AppState, order: &Order, claim_key: &str, reason: &str) -> ApiResult<()> {
-    let mut tx = state.store.begin().await?;
-    orders::release(&mut tx, claim_key, &order.id).await?;
-    orders::reopen(&mut tx, &order.id, reason, state.now()).await?;
+/// Releases the claim and reopens the order: the money did not move, and the payer may pay again.
+async fn release(engine: &Payments, order: &Order, reason: &str) -> ApiResult<()> {
+    let mut tx = engine.store.begin().await?;
+    if orders::reopen(&mut tx, &order.id, order.claim(), reason, engine.now()).await? {
+        orders::release(&mut tx, order.claim(), &order.id).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
 
-/// Where a settlement stores its reference before doing anything irrevocable.
-pub struct ReferenceSink {
-    state: AppState,
-    order_id: String,
+fn pending(message: &str) -> Outcome {
+    Outcome::Pending { retry_after: 5, message: message.to_owned() }
 }
 
-impl ReferenceSink {
-    /// A sink for `order_id`.
-    pub fn new(state: &AppState, order_id: &str) -> Self {
-        Self { state: state.clone(), order_id: order_id.to_owned() }
-    }
-
-    /// Stores the reference (a failure is logged: the claim still protects the payment).
-    pub async fn store(&self, reference: &SettleReference) {
-        if let Err(error) = store_reference(&self.state, &self.order_id, reference).await {
-            tracing::error!(order_id = %self.order_id, error = %error, "could not store a settlement reference");
-        }
-    }
+/// The order as stored now.
+pub async fn reread(engine: &Payments, order_id: &str) -> ApiResult<Order> {
+    orders::get(&mut *engine.store.read().await?, order_id).await?.ok_or(ApiError::NotFound("order"))
 }
 
-/// Stores what an unfinished settlement is waiting for.
-pub async fn store_reference(state: &AppState, order_id: &str, reference: &SettleReference) -> ApiResult<()> {
-    let text = serde_json::to_string(reference).map_err(ApiError::internal)?;
-    let mut tx = state.store.begin().await?;
-    orders::set_settle_reference(&mut tx, order_id, &text, state.now()).await?;
-    tx.commit().await?;
-    Ok(())
+/// The receipt of a settlement (SPEC §5.5).
+fn receipt(engine: &Payments, order: &Order, tx_hash: &str, settled_at: crate::clock::Millis) -> serde_json::Value {
+    let terms = &engine.terms;
+    serde_json::json!({
+        "id": crate::store::new_id(),
+        "orderId": order.id,
+        "txHash": tx_hash,
+        "payer": order.payer,
+        "amount": order.amount.to_string(),
+        "amountUSDC": micros_to_json(order.amount),
+        "network": terms.network,
+        "asset": terms.token.verifying_contract.to_checksum(None),
+        "payTo": terms.pay_to.to_checksum(None),
+        "resource": order.resource,
+        "scheme": order.scheme,
+        "settledAt": format_rfc3339(settled_at),
+    })
 }

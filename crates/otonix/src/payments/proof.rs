@@ -1,50 +1,61 @@
 //! Paying with a transfer proof (the Otonix flow, SPEC §5.4 b): the client sent USDC to `payTo`
-//! itself and proves it with the transaction hash. All checks, then the atomic claim of the
-//! transaction; the payment is already on chain, so it is settled at once.
+//! itself and proves it with the transaction's hash. All checks, then the atomic claim of the
+//! transaction; the money is already on chain, so the order is settled at once.
+//!
+//! The payer must be bound to the requester by proof of control: a *verified* wallet of one of
+//! its agents, or the payer's signature over `otonix order <orderId>` in the proof. A transfer
+//! mined before the order expired still pays it when presented late (judged by block time).
 
 use alloy_primitives::U256;
 use x402::proof::{ProofTerms, TransferProof, check_payer_binding, check_transfer_receipt};
 
 use super::flow::{claim, record, resume};
+use super::order::{Expiry, check_order};
 use super::settle::Settlement;
-use super::{Outcome, PaidRequest, Payments, check_order};
-use crate::config::PaymentMode;
+use super::{Outcome, PaidRequest, Payments, QuoteFn};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use crate::store::orders::{self, Settling};
+use crate::store::agents;
+use crate::store::orders::{self, Order, Settling};
 
 pub(super) async fn pay(
-    payments: &Payments,
-    state: &AppState,
+    engine: &Payments,
     request: &PaidRequest,
+    quote: QuoteFn<'_>,
     proof: &TransferProof,
 ) -> ApiResult<Outcome> {
-    let terms = &payments.terms;
-    let Some(rpc) = payments.settler.rpc().filter(|_| terms.mode != PaymentMode::Dev) else {
+    let terms = &engine.terms;
+    let Some(chain) = engine.settler.chain().filter(|_| terms.transfer_proofs) else {
         return Err(ApiError::PaymentInvalid {
             reason: "proofs_unsupported",
-            message: if terms.mode == PaymentMode::Dev {
+            message: if terms.mode == crate::config::PaymentMode::Dev {
                 "dev mode cannot see a chain, so it cannot check a transaction; pay with an EIP-3009 authorization"
                     .into()
             } else {
-                "transfer proofs need payments.rpcUrl; pay with an EIP-3009 authorization".into()
+                "this server does not take transfer proofs; pay with an EIP-3009 authorization".into()
             },
         });
     };
     let rejected = |rejection: x402::Rejection| ApiError::payment_rejected(&rejection);
-    let now = state.now();
     // 1. The order.
-    let order = orders::get(&mut *state.store.read().await?, &proof.order_id).await?;
-    let order = check_order(state, request, order, now).await?;
-    let claim_key = terms.transaction_claim(&proof.tx_hash);
-    if let Some(outcome) = resume(payments, state, &order, &claim_key).await? {
+    let order = orders::get(&mut *engine.store.read().await?, &proof.order_id).await?;
+    let (order, expired) = check_order(engine, request, order, quote, Expiry::AllowPaidBefore).await?;
+    let tx_hash = format!("{:#x}", proof.tx_hash);
+    let claim_key = terms.transaction_claim(&tx_hash);
+    if let Some(outcome) = resume(engine, &order, &claim_key, terms.settlement_timeout).await? {
         return Ok(outcome);
     }
     // 2–4. Receipt, confirmations, transfers to payTo, not older than the order.
-    let unavailable =
-        |e: evm_rpc::RpcError| ApiError::UpstreamUnavailable(format!("the chain cannot be read now: {e}"));
-    let receipt = rpc.transaction_receipt(proof.tx_hash).await.map_err(unavailable)?;
-    let head = rpc.block_number().await.map_err(unavailable)?;
+    let unavailable = |e: String| ApiError::UpstreamUnavailable(format!("the chain cannot be read now: {e}"));
+    chain.ensure_chain().await.map_err(|e| unavailable(e.to_string()))?;
+    let receipt = chain.rpc().transaction_receipt(proof.tx_hash).await.map_err(|e| unavailable(e.to_string()))?;
+    let head = chain.rpc().block_number().await.map_err(|e| unavailable(e.to_string()))?;
+    if expired
+        && receipt
+            .as_ref()
+            .is_none_or(|r| i64::try_from(r.block_timestamp).unwrap_or(i64::MAX / 1000) * 1000 > order.expires_at)
+    {
+        return Err(ApiError::OrderExpired);
+    }
     let proof_terms = ProofTerms {
         asset: terms.token.verifying_contract,
         pay_to: terms.pay_to,
@@ -55,21 +66,20 @@ pub(super) async fn pay(
         order_created_at: (order.created_at / 1000) as u64,
     };
     check_transfer_receipt(receipt.as_ref(), head, &proof_terms).map_err(rejected)?;
-    // 5. The payer is bound to the requester.
+    // 5. The payer is bound to the requester by proof of control.
     let payer = proof.payer.to_checksum(None);
-    let is_own_wallet =
-        crate::store::agents::verified_agent_of(&mut *state.store.read().await?, &request.principal, &payer)
-            .await?
-            .is_some();
-    check_payer_binding(proof, is_own_wallet).map_err(rejected)?;
+    let verified = agents::verified_agent_of(&mut *engine.store.read().await?, &request.principal, &payer).await?;
+    check_payer_binding(proof, verified.is_some()).map_err(rejected)?;
     // 6. The transaction, claimed atomically.
-    let settling = Settling { scheme: "txHash", payer: payer.clone(), claim_key: claim_key.clone() };
-    if let Some(outcome) = claim(payments, state, &order, &settling).await? {
+    let settling = Settling { scheme: "txHash", payer, claim_key };
+    if let Some(outcome) = claim(engine, &order, &settling, expired).await? {
         return Ok(outcome);
     }
-    let mut order = order;
-    order.claim_key = Some(claim_key);
-    order.payer = Some(payer);
-    order.scheme = Some("txHash".into());
-    record(payments, state, &order, Settlement::Settled { tx_hash: format!("{:#x}", proof.tx_hash) }).await
+    let order = Order {
+        claim_key: Some(settling.claim_key),
+        payer: Some(settling.payer),
+        scheme: Some("txHash".into()),
+        ..order
+    };
+    record(engine, &order, Settlement::Settled { tx_hash }).await
 }

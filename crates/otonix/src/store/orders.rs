@@ -1,13 +1,58 @@
 //! Payment orders (SPEC §5.3, §5.5): one per 402 challenge, moving
-//! `open → settling → settled → delivered`, or to `expired`, `failed` or `refunded`. Every
-//! transition is a conditional update, so concurrent requests (and replicas) agree on one
-//! outcome.
+//! `open → settling → settled → delivered`, or to `expired`, `failed` or `refunded`, and the
+//! payment claims that guard them.
+//!
+//! Every transition is a conditional update, so concurrent requests (and replicas) agree on one
+//! outcome; every transition after the claim also names the claim it acts for, so an attempt
+//! that lost its claim (taken for abandoned, released, re-claimed by another payment) can no
+//! longer move the order.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Sql, StoreError, StoreResult};
 use crate::clock::Millis;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Waiting for a payment.
+    Open,
+    /// A payment is claimed and being settled.
+    Settling,
+    /// Paid; not delivered yet.
+    Settled,
+    /// Paid and delivered.
+    Delivered,
+    /// Not paid in time.
+    Expired,
+    /// Its payment paid another order (the order can no longer be paid).
+    Failed,
+    /// Paid, could not be delivered, refunded.
+    Refunded,
+}
+
+impl OrderStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Settling => "settling",
+            Self::Settled => "settled",
+            Self::Delivered => "delivered",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Open, Self::Settling, Self::Settled, Self::Delivered, Self::Expired, Self::Failed, Self::Refunded]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
 
 /// A payment order.
 #[derive(Debug, Clone)]
@@ -22,16 +67,20 @@ pub struct Order {
     pub path: String,
     /// SHA-256 of the canonical JSON body.
     pub body_hash: String,
-    /// The canonical JSON body, so that a settled order can be delivered without its client.
+    /// The canonical JSON body.
     pub request_body: String,
+    /// What is bought: the name of a payment product (`credits`).
+    pub product: String,
+    /// What the request buys, parsed when it was quoted (the product's parameters, JSON).
+    pub params: String,
     /// What is paid for, as `METHOD /route` (for receipts).
     pub resource: String,
     /// Human description.
     pub description: String,
     /// Price in atomic units (micro-USDC).
     pub amount: i64,
-    /// `open`, `settling`, `settled`, `delivered`, `expired`, `failed` or `refunded`.
-    pub status: String,
+    /// Where the order is.
+    pub status: OrderStatus,
     /// `exact` or `txHash`, once paid.
     pub scheme: Option<String>,
     /// The paying address, once known.
@@ -40,7 +89,7 @@ pub struct Order {
     pub tx_hash: Option<String>,
     /// The payment claim that pays for it.
     pub claim_key: Option<String>,
-    /// Settlement in flight: the transaction we sent, or the facilitator call.
+    /// What an unfinished settlement waits for (JSON), stored before anything is broadcast.
     pub settle_reference: Option<String>,
     /// Failed deliveries so far.
     pub delivery_attempts: i64,
@@ -58,12 +107,20 @@ pub struct Order {
     pub updated_at: Millis,
 }
 
-const COLUMNS: &str = "id, api_key_id, method, path, body_hash, request_body, resource, description, amount, status, scheme, \
-    payer, tx_hash, claim_key, settle_reference, delivery_attempts, last_error, receipt, response_body, created_at, \
-    expires_at, updated_at";
+impl Order {
+    /// The claim key, or an empty string for an order nobody claimed.
+    pub fn claim(&self) -> &str {
+        self.claim_key.as_deref().unwrap_or_default()
+    }
+}
 
-fn from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
+const COLUMNS: &str = "id, api_key_id, method, path, body_hash, request_body, product, params, resource, description, \
+    amount, status, scheme, payer, tx_hash, claim_key, settle_reference, delivery_attempts, last_error, receipt, \
+    response_body, created_at, expires_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Order, StoreError> {
     let receipt: Option<String> = row.try_get("receipt")?;
+    let status: String = row.try_get("status")?;
     Ok(Order {
         id: row.try_get("id")?,
         api_key_id: row.try_get("api_key_id")?,
@@ -71,10 +128,12 @@ fn from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
         path: row.try_get("path")?,
         body_hash: row.try_get("body_hash")?,
         request_body: row.try_get("request_body")?,
+        product: row.try_get("product")?,
+        params: row.try_get("params")?,
         resource: row.try_get("resource")?,
         description: row.try_get("description")?,
         amount: row.try_get("amount")?,
-        status: row.try_get("status")?,
+        status: OrderStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("order status {status}")))?,
         scheme: row.try_get("scheme")?,
         payer: row.try_get("payer")?,
         tx_hash: row.try_get("tx_hash")?,
@@ -90,32 +149,59 @@ fn from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
     })
 }
 
-/// Inserts a new open order.
-pub async fn insert(conn: &mut AnyConnection, order: &Order, now: Millis) -> StoreResult<()> {
+/// A new order, as quoted.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    /// 32 lowercase hex characters.
+    pub id: String,
+    /// The principal.
+    pub api_key_id: String,
+    /// HTTP method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+    /// SHA-256 of the canonical body.
+    pub body_hash: String,
+    /// The canonical body.
+    pub request_body: String,
+    /// Product name.
+    pub product: String,
+    /// Product parameters (JSON).
+    pub params: String,
+    /// `METHOD /route`.
+    pub resource: String,
+    /// Description.
+    pub description: String,
+    /// Price in micro-USDC.
+    pub amount: i64,
+    /// Payable until.
+    pub expires_at: Millis,
+}
+
+/// Inserts a new open order and returns it.
+pub async fn insert(conn: &mut AnyConnection, order: &NewOrder, now: Millis) -> StoreResult<Order> {
     let mut sql = Sql::new(
-        "INSERT INTO payment_orders (id, api_key_id, method, path, body_hash, request_body, resource, description, \
-         amount, status, created_at, expires_at, updated_at) VALUES (",
+        "INSERT INTO payment_orders (id, api_key_id, method, path, body_hash, request_body, product, params, \
+         resource, description, amount, status, created_at, expires_at, updated_at) VALUES (",
     );
-    sql.bind(&order.id).push(", ").bind(&order.api_key_id).push(", ").bind(&order.method).push(", ").bind(&order.path);
-    sql.push(", ")
-        .bind(&order.body_hash)
-        .push(", ")
-        .bind(&order.request_body)
-        .push(", ")
-        .bind(&order.resource)
-        .push(", ")
-        .bind(&order.description);
-    sql.push(", ").bind(order.amount).push(", 'open', ").bind(now).push(", ").bind(order.expires_at);
-    sql.push(", ").bind(now).push(")");
-    sql.execute(&mut *conn).await?;
-    Ok(())
+    for text in [&order.id, &order.api_key_id, &order.method, &order.path, &order.body_hash, &order.request_body] {
+        sql.bind(text).push(", ");
+    }
+    for text in [&order.product, &order.params, &order.resource, &order.description] {
+        sql.bind(text).push(", ");
+    }
+    sql.bind(order.amount).push(", 'open', ").bind(now).push(", ").bind(order.expires_at);
+    sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    let row =
+        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    from_row(&row)
 }
 
 /// One order by id.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Order>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM payment_orders WHERE id = "));
     sql.bind(id);
-    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+    sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()
 }
 
 /// The newest order for exactly this request (principal, method, path, body) that is not
@@ -131,10 +217,10 @@ pub async fn latest_for_request(
     sql.bind(api_key_id).push(" AND method = ").bind(method).push(" AND path = ").bind(path);
     sql.push(" AND body_hash = ").bind(body_hash).push(" AND status IN ('open', 'settling', 'settled', 'delivered')");
     sql.push(" ORDER BY seq DESC LIMIT 1");
-    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+    sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()
 }
 
-/// How a payment is about to settle an open order.
+/// How a payment is about to settle an order.
 #[derive(Debug, Clone)]
 pub struct Settling {
     /// `exact` or `txHash`.
@@ -145,57 +231,101 @@ pub struct Settling {
     pub claim_key: String,
 }
 
-/// `open → settling`. False when the order was not open.
-pub async fn mark_settling(conn: &mut AnyConnection, id: &str, settling: &Settling, now: Millis) -> StoreResult<bool> {
+/// `open → settling` (also `expired → settling` when `expired_too`: a transfer mined before the
+/// order expired pays it). False when the order was in another state.
+pub async fn mark_settling(
+    conn: &mut AnyConnection,
+    id: &str,
+    settling: &Settling,
+    expired_too: bool,
+    now: Millis,
+) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_orders SET status = 'settling', scheme = ");
     sql.bind(settling.scheme).push(", payer = ").bind(&settling.payer).push(", claim_key = ").bind(&settling.claim_key);
-    sql.push(", last_error = NULL, updated_at = ").bind(now);
-    sql.push(" WHERE status = 'open' AND id = ").bind(id);
+    sql.push(", settle_reference = NULL, last_error = NULL, updated_at = ").bind(now);
+    sql.push(if expired_too { " WHERE status IN ('open', 'expired')" } else { " WHERE status = 'open'" });
+    sql.push(" AND id = ").bind(id);
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// Remembers what settlement is in flight (a transaction hash we sent), so an unknown outcome
-/// can be reconciled later.
-pub async fn set_settle_reference(conn: &mut AnyConnection, id: &str, reference: &str, now: Millis) -> StoreResult<()> {
-    let mut sql = Sql::new("UPDATE payment_orders SET settle_reference = ");
-    sql.bind(reference).push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id);
-    sql.execute(&mut *conn).await?;
-    Ok(())
+/// Appends the condition that the order is in `status` and held by `claim_key`.
+fn held(sql: &mut Sql, id: &str, status: OrderStatus, claim_key: &str) {
+    sql.push(" WHERE status = ").bind(status.as_str()).push(" AND id = ").bind(id);
+    sql.push(" AND claim_key = ").bind(claim_key);
 }
 
-/// `settling → settled`, with the transaction and receipt. False when it was not settling.
+/// Stores what an unfinished settlement waits for, while `claim_key` still holds the settling
+/// order. False when it no longer does: then nothing may be broadcast.
+pub async fn set_settle_reference(
+    conn: &mut AnyConnection,
+    id: &str,
+    claim_key: &str,
+    reference: &str,
+    now: Millis,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET settle_reference = ");
+    sql.bind(reference).push(", updated_at = ").bind(now);
+    held(&mut sql, id, OrderStatus::Settling, claim_key);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// `settling → settled` by `claim_key`, with the transaction and receipt.
 pub async fn mark_settled(
     conn: &mut AnyConnection,
     id: &str,
+    claim_key: &str,
     tx_hash: &str,
     receipt: &serde_json::Value,
     now: Millis,
 ) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_orders SET status = 'settled', tx_hash = ");
     sql.bind(tx_hash).push(", receipt = ").bind(receipt.to_string()).push(", settled_at = ").bind(now);
-    sql.push(", updated_at = ").bind(now).push(" WHERE status = 'settling' AND id = ").bind(id);
+    sql.push(", updated_at = ").bind(now);
+    held(&mut sql, id, OrderStatus::Settling, claim_key);
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// `settling → open` after a settlement that definitely failed (the payer may pay again).
-pub async fn reopen(conn: &mut AnyConnection, id: &str, error: &str, now: Millis) -> StoreResult<bool> {
+/// `settling → open` after a settlement by `claim_key` that certainly moved no money (the
+/// payer may pay again).
+pub async fn reopen(
+    conn: &mut AnyConnection,
+    id: &str,
+    claim_key: &str,
+    error: &str,
+    now: Millis,
+) -> StoreResult<bool> {
     let mut sql =
         Sql::new("UPDATE payment_orders SET status = 'open', scheme = NULL, payer = NULL, claim_key = NULL, ");
     sql.push("settle_reference = NULL, last_error = ").bind(error).push(", updated_at = ").bind(now);
-    sql.push(" WHERE status = 'settling' AND id = ").bind(id);
+    held(&mut sql, id, OrderStatus::Settling, claim_key);
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// `settled → delivered`, storing the success response for idempotent replays. False when the
-/// order was not settled (someone else delivered it).
-pub async fn mark_delivered(conn: &mut AnyConnection, id: &str, response_body: &str, now: Millis) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE payment_orders SET status = 'delivered', response_status = 201, response_body = ");
-    sql.bind(response_body).push(", delivered_at = ").bind(now).push(", updated_at = ").bind(now);
-    sql.push(" WHERE status = 'settled' AND id = ").bind(id);
+/// `settling → failed`: the payment of `claim_key` settled in a transaction that already paid
+/// another order. The claim stays: that money moved.
+pub async fn mark_failed(
+    conn: &mut AnyConnection,
+    id: &str,
+    claim_key: &str,
+    error: &str,
+    now: Millis,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'failed', last_error = ");
+    sql.bind(error).push(", updated_at = ").bind(now);
+    held(&mut sql, id, OrderStatus::Settling, claim_key);
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// Stores the answer of a delivered order (in the transaction that delivered it).
+/// `settled → delivered` by `claim_key`, first thing in the delivery's transaction (so a
+/// concurrent delivery waits, then finds it delivered). False when someone else delivered it.
+pub async fn mark_delivered(conn: &mut AnyConnection, id: &str, claim_key: &str, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'delivered', response_status = 201, delivered_at = ");
+    sql.bind(now).push(", updated_at = ").bind(now);
+    held(&mut sql, id, OrderStatus::Settled, claim_key);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// Stores the answer of a delivered order for idempotent replays (in its delivery's transaction).
 pub async fn set_response(conn: &mut AnyConnection, id: &str, response_body: &str) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE payment_orders SET response_body = ");
     sql.bind(response_body).push(" WHERE id = ").bind(id);
@@ -203,19 +333,28 @@ pub async fn set_response(conn: &mut AnyConnection, id: &str, response_body: &st
     Ok(())
 }
 
-/// Counts a failed delivery of a settled order; returns the attempts so far.
-pub async fn record_delivery_failure(conn: &mut AnyConnection, id: &str, error: &str, now: Millis) -> StoreResult<i64> {
+/// Counts a failed delivery of a settled order; returns the attempts so far (0 when the order is
+/// no longer settled by `claim_key`).
+pub async fn record_delivery_failure(
+    conn: &mut AnyConnection,
+    id: &str,
+    claim_key: &str,
+    error: &str,
+    now: Millis,
+) -> StoreResult<i64> {
     let mut sql = Sql::new("UPDATE payment_orders SET delivery_attempts = delivery_attempts + 1, last_error = ");
-    sql.bind(error).push(", updated_at = ").bind(now).push(" WHERE status = 'settled' AND id = ").bind(id);
+    sql.bind(error).push(", updated_at = ").bind(now);
+    held(&mut sql, id, OrderStatus::Settled, claim_key);
     sql.push(" RETURNING delivery_attempts");
     let row = sql.fetch_optional(&mut *conn).await?;
     Ok(row.map(|r| r.try_get::<i64, _>("delivery_attempts")).transpose()?.unwrap_or(0))
 }
 
-/// `settled → refunded`. False when it was not settled.
-pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
+/// `settled → refunded` by `claim_key`. False when it was not settled by it.
+pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, claim_key: &str, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_orders SET status = 'refunded', updated_at = ");
-    sql.bind(now).push(" WHERE status = 'settled' AND id = ").bind(id);
+    sql.bind(now);
+    held(&mut sql, id, OrderStatus::Settled, claim_key);
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
@@ -228,11 +367,15 @@ pub async fn expire(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
 }
 
 /// Orders in `status` untouched since `before`, oldest first (for background reconciliation).
-pub async fn stale(conn: &mut AnyConnection, status: &str, before: Millis, limit: i64) -> StoreResult<Vec<Order>> {
+pub async fn stale(
+    conn: &mut AnyConnection,
+    status: OrderStatus,
+    before: Millis,
+    limit: i64,
+) -> StoreResult<Vec<Order>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM payment_orders WHERE status = "));
-    sql.bind(status).push(" AND updated_at < ").bind(before).push(" ORDER BY updated_at LIMIT ").bind(limit);
-    let rows = sql.fetch_all(&mut *conn).await?;
-    rows.iter().map(from_row).collect::<Result<_, _>>().map_err(StoreError::from)
+    sql.bind(status.as_str()).push(" AND updated_at < ").bind(before).push(" ORDER BY updated_at LIMIT ").bind(limit);
+    sql.fetch_all(&mut *conn).await?.iter().map(from_row).collect()
 }
 
 /// What a claim attempt found.
@@ -260,7 +403,7 @@ pub async fn claim(conn: &mut AnyConnection, claim_key: &str, order_id: &str, no
     Ok(if holder.as_deref() == Some(order_id) { Claim::Ours } else { Claim::Taken })
 }
 
-/// Releases a claim after a settlement that definitely failed.
+/// Releases a claim after a settlement that certainly moved no money.
 pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str) -> StoreResult<()> {
     let mut sql = Sql::new("DELETE FROM payment_claims WHERE claim_key = ");
     sql.bind(claim_key).push(" AND order_id = ").bind(order_id);

@@ -1,7 +1,7 @@
 //! The official x402 TypeScript client (`@x402/fetch` with `@x402/evm` and viem, pinned in
 //! `testchain/package.json`) pays `POST /api/agents/{id}/credits` unchanged, through
-//! `testchain/x402-pay.mjs`: in dev mode (on Base's chain id and on one no real chain has), and
-//! in chain mode, settled on anvil.
+//! `testchain/x402-pay.mjs`: in dev mode (on its chain id that no real chain has, and configured
+//! with Base's), and in chain mode, settled on anvil.
 //!
 //! Node.js and `npm ci --prefix testchain` are required (`scripts/test.sh` installs the packages);
 //! without them these tests fail and say so, they are never skipped.
@@ -106,21 +106,23 @@ async fn dev_mode_top_up(app: &TestApp) {
     let before = credits(app, &key, &agent).await;
     let payer = PrivateKeySigner::random();
     let answer = pay_with_official_client(app, &key, &credits_path(&agent), &payer, &json!({ "amount": 3 })).await;
-    let network = format!("eip155:{}", app.config.payments.chain_id);
+    let network = format!("eip155:{}", app.config.payments.effective_chain_id());
     assert_paid(&answer, &payer, 3, &network);
     assert_eq!(credits(app, &key, &agent).await, before + 3.0);
 }
 
 #[tokio::test]
-async fn the_official_x402_client_pays_a_top_up_in_dev_mode() {
-    dev_mode_top_up(&spawn_app().await).await;
+async fn the_official_x402_client_pays_a_top_up_in_dev_mode_on_its_chain_id_no_real_chain_has() {
+    let app = spawn_app().await;
+    assert_eq!(app.config.payments.effective_chain_id(), otonix::config::DEV_CHAIN_ID);
+    dev_mode_top_up(&app).await;
 }
 
 #[tokio::test]
-async fn the_official_x402_client_pays_on_a_chain_id_no_real_chain_has() {
+async fn the_official_x402_client_pays_a_dev_mode_server_configured_with_base_usdc() {
     let app = spawn_app_with(|config| {
-        config.payments.chain_id = 1_337_133_713;
-        config.payments.asset = "0x0000000000000000000000000000000000d0DD01".to_owned();
+        config.payments.chain_id = Some(8453);
+        config.payments.asset = Some("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913".to_owned());
     })
     .await;
     dev_mode_top_up(&app).await;

@@ -293,8 +293,15 @@ async fn a_hash_booked_by_someone_else_does_not_stop_the_delivery_of_its_payment
     let (status, paid, _) = m.pay(6.0, ("X-Payment", &m.proof(&c.order_id, tx, m.payer.address(), None))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     assert_eq!(m.credits().await, 6.0);
-    // The payment is booked with the hash in its metadata instead.
-    assert_eq!(paid["transaction"]["txHash"], Value::Null, "{paid}");
+    // A hash booked by hand is a record, not a claim: the payment is booked with its hash too.
+    assert_eq!(paid["transaction"]["txHash"], format!("{tx:#x}"), "{paid}");
     assert_eq!(paid["transaction"]["metadata"]["settlementTx"], format!("{tx:#x}"));
+    // And the hand-made booking did not claim it: a second order cannot be paid by it.
+    let again = challenge(&m.app, &m.key, &credits_path(&m.agent), &json!({ "amount": 6.0, "n": 2 })).await;
+    let proof = m.proof(&again.order_id, tx, m.payer.address(), None);
+    let (status, response, _) =
+        send(&m.app, &m.key, &credits_path(&m.agent), &json!({ "amount": 6.0, "n": 2 }), Some(("X-Payment", &proof)))
+            .await;
+    assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_already_used")));
     assert_eq!(paid["receipt"]["txHash"], format!("{tx:#x}"));
 }

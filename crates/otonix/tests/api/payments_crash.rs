@@ -10,7 +10,7 @@ use otonix_testchain::TestChain;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
-use x402::signer::PrivateKeySigner;
+use x402::signer::{PrivateKeySigner, sign_wallet};
 use x402::wire::PaymentRequirementsV2;
 
 use crate::helpers::test_config;
@@ -87,6 +87,12 @@ impl Scene {
         let register = json!({ "name": "a", "walletAddress": payer_address.to_checksum(None) });
         let (_, agent) = self.call(base, "/api/agents/register", Some(&key), &register, None).await.unwrap();
         let agent = agent["agent"]["id"].as_str().unwrap().to_owned();
+        // The owner proves it controls the wallet, so a refund may go to the agent's credits.
+        let signature = sign_wallet(&payer, &agent, payer_address).unwrap().to_hex();
+        let verify = json!({ "signature": signature });
+        let (status, _) =
+            self.call(base, &format!("/api/agents/{agent}/wallet/verify"), Some(&key), &verify, None).await.unwrap();
+        assert_eq!(status, StatusCode::OK);
         let (status, challenge) =
             self.call(base, &path(&agent), Some(&key), &json!({ "amount": 10 }), None).await.unwrap();
         assert_eq!(status, StatusCode::PAYMENT_REQUIRED);

@@ -37,9 +37,9 @@ async fn a_top_up_is_challenged_paid_delivered_and_replayed() {
     );
     assert_eq!(
         (b["currency"].as_str(), b["network"].as_str(), b["chainId"].as_u64()),
-        (Some("USDC"), Some("eip155:8453"), Some(8453))
+        (Some("USDC"), Some("eip155:402402402"), Some(402402402))
     );
-    assert_eq!(b["asset"], "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913");
+    assert_eq!(b["asset"], "0x0000000000000000000000000000000000000402", "dev mode's token, on no real chain");
     assert_eq!(b["payTo"], "0x36363e573a3b5d4C22b6A64ef3080E5C101E685F");
     assert!(b["expiresAt"].as_str().unwrap().ends_with('Z'));
     assert_eq!(b["resource"]["method"], "POST");
@@ -47,7 +47,7 @@ async fn a_top_up_is_challenged_paid_delivered_and_replayed() {
     assert_eq!(b["resource"]["mimeType"], "application/json");
     let accepted = &b["accepts"][0];
     assert_eq!((accepted["scheme"].as_str(), accepted["amount"].as_str()), (Some("exact"), Some("25000000")));
-    assert_eq!(accepted["extra"], json!({ "name": "USD Coin", "version": "2", "orderId": c.order_id }));
+    assert_eq!(accepted["extra"], json!({ "name": "Otonix Dev USD", "version": "1", "orderId": c.order_id }));
     let required = decode(&c.headers, "payment-required");
     assert_eq!(
         required,
@@ -70,14 +70,17 @@ async fn a_top_up_is_challenged_paid_delivered_and_replayed() {
         (receipt["scheme"].as_str(), receipt["resource"].as_str()),
         (Some("exact"), Some("POST /api/agents/:id/credits"))
     );
-    assert_eq!((receipt["network"].as_str(), receipt["payTo"].as_str()), (Some("eip155:8453"), b["payTo"].as_str()));
+    assert_eq!(
+        (receipt["network"].as_str(), receipt["payTo"].as_str()),
+        (Some("eip155:402402402"), b["payTo"].as_str())
+    );
     let tx_hash = receipt["txHash"].as_str().unwrap();
     assert_eq!(tx_hash.len(), 66);
     for name in ["payment-response", "x-payment-response"] {
         let settlement = decode(&headers, name);
         assert_eq!(
             settlement,
-            json!({ "success": true, "transaction": tx_hash, "network": "eip155:8453", "payer": receipt["payer"] })
+            json!({ "success": true, "transaction": tx_hash, "network": "eip155:402402402", "payer": receipt["payer"] })
         );
     }
     assert_eq!(credits(&app, &key, &agent).await, 25.0);
@@ -88,7 +91,7 @@ async fn a_top_up_is_challenged_paid_delivered_and_replayed() {
         (Some("credit"), Some(25.0), Some(tx_hash))
     );
     assert_eq!(credit["metadata"]["protocol"], "x402");
-    assert_eq!(credit["metadata"]["chainId"], 8453);
+    assert_eq!(credit["metadata"]["chainId"], 402402402);
     assert_eq!(credit["metadata"]["orderId"], c.order_id);
     assert_eq!(credit["metadata"]["category"], "credits");
 
@@ -104,14 +107,16 @@ async fn a_top_up_is_challenged_paid_delivered_and_replayed() {
 }
 
 #[tokio::test]
-async fn the_config_endpoint_reports_dev_mode() {
+async fn the_config_endpoint_reports_dev_mode_on_a_chain_no_real_chain_has() {
     let app = spawn_app().await;
     let (status, config) = app.get("/api/x402/config", As::Anonymous).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(config["mode"], "dev");
     assert_eq!(config["x402Version"], 2);
-    assert_eq!(config["network"], "eip155:8453");
-    assert_eq!(config["assetName"], "USD Coin");
+    // A signature made for a dev-mode server is never a valid authorization on Base (8453).
+    assert_eq!((config["network"].as_str(), config["chainId"].as_u64()), (Some("eip155:402402402"), Some(402402402)));
+    assert_eq!(config["asset"], "0x0000000000000000000000000000000000000402");
+    assert_eq!(config["assetName"], "Otonix Dev USD");
     assert_eq!(config["orderTtlSeconds"], 900);
     assert_eq!(config["maxTimeoutSeconds"], 300);
     assert_eq!(config["amountTolerance"], 0.99);

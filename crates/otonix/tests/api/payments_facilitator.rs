@@ -18,6 +18,8 @@ async fn market(facilitator: &MockServer) -> (TestApp, TestKey, String) {
     let app = spawn_app_with(move |config| {
         config.payments.mode = PaymentMode::Facilitator;
         config.payments.facilitator_url = Some(url);
+        // No chain to read: transfer proofs off (they would need payments.rpcUrl).
+        config.payments.transfer_proofs = false;
         config.payments.settlement_timeout_seconds = 1;
     })
     .await;

@@ -212,10 +212,10 @@ async fn wait_for_order_status(m: &Market, order_id: &str, status: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let order = otonix::store::orders::get(&mut store.read().await.unwrap(), order_id).await.unwrap().unwrap();
-        if order.status == status {
+        if order.status.as_str() == status {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "order is {} not {status}", order.status);
+        assert!(tokio::time::Instant::now() < deadline, "order is {:?} not {status}", order.status);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -1,52 +1,72 @@
-//! `facilitator` settlement: `POST {url}/verify`, then `POST {url}/settle`, requiring
-//! `isValid` and `success` (a facilitator may answer HTTP 200 with `success: false`). An unknown
-//! outcome is reconciled from the chain when an RPC URL is configured.
+//! `facilitator` settlement: `POST {url}/verify`, then `POST {url}/settle`, requiring `isValid`
+//! and `success` (a facilitator may answer HTTP 200 with `success: false`). A definite refusal
+//! (an answer saying no, or a 4xx) is a failure; no answer, a 5xx or an answer that cannot be
+//! read leaves `/settle` pending, reconciled from the chain when `payments.rpcUrl` is set. The
+//! facilitator's own words are logged, never shown to clients: only a clean reason code is.
 
 use std::time::Duration;
 
-use evm_rpc::RpcClient;
 use serde_json::{Value, json};
 use x402::ExactPayment;
-use x402::calldata;
 
-use super::{SettleReference, Settlement};
-use crate::payments::Terms;
+use super::{ChainReader, Ledger, SettleReference, Settlement, client_code};
 
 /// Settles through an x402 facilitator.
 pub struct FacilitatorSettler {
     http: reqwest::Client,
     base: String,
-    rpc: Option<RpcClient>,
-    asset: alloy_primitives::Address,
+    reader: Option<ChainReader>,
+}
+
+/// What the facilitator answered.
+enum Answer {
+    /// A 2xx with a JSON body.
+    Json(Value),
+    /// A definite refusal: a 4xx other than 408 and 429.
+    Refused(Value),
+    /// No answer, a 5xx, 408 or 429, or a body that is not JSON: the outcome is unknown.
+    Unknown(String),
 }
 
 impl FacilitatorSettler {
     /// A settler for the facilitator at `base`.
-    pub fn new(base: &str, timeout: Duration, rpc: Option<RpcClient>, terms: &Terms) -> anyhow::Result<Self> {
+    pub fn new(base: &str, timeout: Duration, reader: Option<ChainReader>) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("otonix/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), rpc, asset: terms.token.verifying_contract })
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), reader })
     }
 
     /// The chain, if an RPC URL is configured.
-    pub fn rpc(&self) -> Option<&RpcClient> {
-        self.rpc.as_ref()
+    pub fn reader(&self) -> Option<&ChainReader> {
+        self.reader.as_ref()
     }
 
-    async fn post(&self, path: &str, body: &Value, timeout: Option<Duration>) -> Result<Value, String> {
+    async fn post(&self, path: &str, body: &Value, timeout: Option<Duration>) -> Answer {
         let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
-        let response = request.send().await.map_err(|e| e.without_url().to_string())?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Answer::Unknown(error.without_url().to_string()),
+        };
         let status = response.status();
-        let text = response.text().await.map_err(|e| e.without_url().to_string())?;
+        let text = match response.text().await {
+            Ok(text) => text,
+            Err(error) => return Answer::Unknown(error.without_url().to_string()),
+        };
+        let json = serde_json::from_str::<Value>(&text);
         if !status.is_success() {
-            return Err(format!("facilitator answered {status}: {}", text.chars().take(200).collect::<String>()));
+            tracing::warn!(path, %status, body = %text.chars().take(500).collect::<String>(), "the facilitator answered an error");
         }
-        serde_json::from_str(&text).map_err(|e| format!("facilitator answer is not JSON: {e}"))
+        match (status.as_u16(), json) {
+            (200..=299, Ok(value)) => Answer::Json(value),
+            (400..=499, answer) if !matches!(status.as_u16(), 408 | 429) => Answer::Refused(answer.unwrap_or_default()),
+            (_, _) => Answer::Unknown(format!("the facilitator answered {status}")),
+        }
     }
 
     /// Verifies and settles `payment` against `requirements`.
@@ -55,8 +75,8 @@ impl FacilitatorSettler {
         payment: &ExactPayment,
         raw_payment: &Value,
         requirements: &Value,
+        ledger: &Ledger<'_>,
         wait: Duration,
-        sink: &super::ReferenceSink,
     ) -> Settlement {
         let body = json!({
             "x402Version": raw_payment.get("x402Version").cloned().unwrap_or(json!(2)),
@@ -64,54 +84,42 @@ impl FacilitatorSettler {
             "paymentRequirements": requirements,
         });
         match self.post("/verify", &body, None).await {
-            Err(reason) => return Settlement::Unavailable { reason },
-            Ok(answer) if answer["isValid"] != json!(true) => {
-                let reason =
-                    answer["invalidReason"].as_str().or(answer["invalidMessage"].as_str()).unwrap_or("invalid");
-                return Settlement::Failed { reason: format!("facilitator: {reason}") };
-            }
-            Ok(_) => {}
+            Answer::Unknown(reason) => return Settlement::Unavailable { reason },
+            Answer::Refused(answer) => return refused(&answer, "invalidReason"),
+            Answer::Json(answer) if answer["isValid"] != json!(true) => return refused(&answer, "invalidReason"),
+            Answer::Json(_) => {}
         }
         let mut reference = SettleReference::of(payment);
-        if let Some(rpc) = &self.rpc {
-            reference.from_block = rpc.block_number().await.unwrap_or(0);
+        if let Some(reader) = &self.reader {
+            reference.from_block = reader.rpc().block_number().await.unwrap_or(0);
         }
-        sink.store(&reference).await;
+        match ledger.record(&reference).await {
+            Ok(true) => {}
+            Ok(false) => return Settlement::Superseded,
+            Err(error) => {
+                return Settlement::Unavailable { reason: format!("the settlement could not be recorded: {error}") };
+            }
+        }
         match self.post("/settle", &body, Some(wait)).await {
-            Err(_) => Settlement::Pending { reference },
-            Ok(answer) if answer["success"] == json!(true) => match answer["transaction"].as_str() {
+            Answer::Unknown(reason) => {
+                tracing::warn!(reason, "the facilitator's settlement has an unknown outcome");
+                Settlement::Pending { reference: Some(reference) }
+            }
+            Answer::Refused(answer) => refused(&answer, "errorReason"),
+            Answer::Json(answer) if answer["success"] == json!(true) => match answer["transaction"].as_str() {
                 Some(tx) if !tx.is_empty() => Settlement::Settled { tx_hash: tx.to_ascii_lowercase() },
-                _ => Settlement::Pending { reference },
+                _ => Settlement::Pending { reference: Some(reference) },
             },
-            Ok(answer) => {
-                let reason = answer["errorReason"].as_str().or(answer["errorMessage"].as_str()).unwrap_or("failed");
-                Settlement::Failed { reason: format!("facilitator: {reason}") }
-            }
+            Answer::Json(answer) => refused(&answer, "errorReason"),
         }
     }
+}
 
-    /// Reconciles from the chain: used means settled (by the facilitator or anyone); unused past
-    /// `validBefore` means it never will. Without an RPC URL the outcome stays unknown.
-    pub async fn reconcile(&self, reference: &SettleReference, now_seconds: u64) -> Settlement {
-        let (Some(rpc), Some(from), Some(nonce)) = (&self.rpc, reference.from, reference.nonce) else {
-            tracing::warn!(
-                "a facilitator settlement has an unknown outcome and no RPC URL is configured to reconcile it"
-            );
-            return Settlement::Pending { reference: reference.clone() };
-        };
-        let used = rpc.call(None, self.asset, calldata::authorization_state(from, nonce)).await;
-        match used.map(|out| calldata::decode_authorization_state(&out)) {
-            Ok(Ok(true)) => {
-                let topics = vec![Some(x402::constants::AUTHORIZATION_USED_TOPIC), Some(from.into_word()), Some(nonce)];
-                match rpc.logs(self.asset, topics, reference.from_block, None).await {
-                    Ok(logs) if !logs.is_empty() => Settlement::Settled { tx_hash: format!("{:#x}", logs[0].0) },
-                    _ => Settlement::Pending { reference: reference.clone() },
-                }
-            }
-            Ok(Ok(false)) if now_seconds > reference.valid_before => {
-                Settlement::Failed { reason: "the authorization expired unused".into() }
-            }
-            _ => Settlement::Pending { reference: reference.clone() },
-        }
-    }
+/// A failure whose reason is the facilitator's reason code, when it is a clean one.
+fn refused(answer: &Value, field: &str) -> Settlement {
+    let reason = match answer[field].as_str().and_then(client_code) {
+        Some(code) => format!("facilitator: {code}"),
+        None => "the facilitator refused the payment".to_owned(),
+    };
+    Settlement::Failed { reason }
 }

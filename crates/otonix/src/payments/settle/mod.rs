@@ -1,13 +1,15 @@
 //! Settlement of EIP-3009 payments (SPEC §5.1, §5.4): `dev` records it locally, `chain` sends
 //! `transferWithAuthorization` from the relayer key, `facilitator` asks an x402 facilitator.
 //!
-//! Every backend answers one of three outcomes, and never guesses: [`Settlement::Settled`],
-//! [`Settlement::Failed`] (definitely not settled: the claim is released and the payer may pay
-//! again), or [`Settlement::Pending`] (unknown: the claim stays, and the order is reconciled
-//! from the chain before any later decision).
+//! Every backend answers one [`Settlement`] and never guesses: a claim may be released only on
+//! [`Settlement::Failed`] (the money certainly did not move), [`Settlement::Unavailable`] or
+//! [`Settlement::Superseded`] (nothing was sent). Whatever may have reached a chain is
+//! [`Settlement::Pending`] until the chain says how it ended, and what a settlement waits for is
+//! stored (through the [`Ledger`]) before anything is broadcast.
 
 mod chain;
 mod facilitator;
+mod reader;
 
 use std::time::Duration;
 
@@ -17,13 +19,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use x402::ExactPayment;
 
-use super::Terms;
-pub use super::flow::ReferenceSink;
+use super::{Payments, Terms};
 use crate::config::{PaymentMode, PaymentsConfig};
+use crate::store::orders::{self, Order};
+use crate::store::{StoreError, leases};
 pub use chain::ChainSettler;
 pub use facilitator::FacilitatorSettler;
+pub use reader::ChainReader;
 
-/// The outcome of a settlement attempt.
+/// How a settlement attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
     /// Settled by this transaction.
@@ -31,24 +35,30 @@ pub enum Settlement {
         /// The settling transaction.
         tx_hash: String,
     },
-    /// Definitely not settled.
+    /// Certainly not settled: the money did not move, and this authorization will not move it
+    /// through us.
     Failed {
-        /// Why, for the client.
+        /// Why, for the client (never an upstream's raw text).
         reason: String,
     },
-    /// Not known yet; reconcile later.
+    /// Not known yet (something may have reached the chain): the claim stays and the chain
+    /// decides later.
     Pending {
-        /// What to look for when reconciling.
-        reference: SettleReference,
+        /// What to look for, when it changed.
+        reference: Option<SettleReference>,
     },
-    /// Nothing was attempted: the chain or the facilitator cannot be reached now.
+    /// Nothing was sent: the chain or the facilitator cannot be used now.
     Unavailable {
-        /// Why.
+        /// Why, for the log.
         reason: String,
     },
+    /// Nothing was sent: the order is no longer this payment's to settle (it was taken for
+    /// abandoned and paid otherwise).
+    Superseded,
 }
 
-/// What an unfinished settlement is waiting for, stored with the order.
+/// What an unfinished settlement is waiting for, stored with the order before anything is
+/// broadcast.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettleReference {
@@ -56,11 +66,12 @@ pub struct SettleReference {
     pub from: Option<Address>,
     /// The authorization nonce.
     pub nonce: Option<B256>,
-    /// After this (unix seconds) an unused authorization can never settle.
+    /// From this block time (unix seconds) on, an unused authorization can never settle.
     pub valid_before: u64,
-    /// The transaction we sent, if we know it.
+    /// The transaction we are about to send (its hash is known before it is broadcast), or the
+    /// one found to have used the authorization.
     pub tx_hash: Option<B256>,
-    /// The chain's height before we sent anything (where to start looking for it).
+    /// The chain's height before anything was sent (where to look for the authorization's use).
     pub from_block: u64,
 }
 
@@ -73,6 +84,69 @@ impl SettleReference {
             valid_before: u64::try_from(payment.authorization.valid_before).unwrap_or(u64::MAX),
             tx_hash: None,
             from_block: 0,
+        }
+    }
+}
+
+/// Where a settlement writes before it does anything irrevocable: the order's reference (only
+/// while this payment's claim still holds the settling order) and the relayer's lease.
+pub struct Ledger<'a> {
+    engine: &'a Payments,
+    order_id: &'a str,
+    claim_key: &'a str,
+}
+
+/// How long a relayer lease lasts if its holder dies while sending.
+const RELAYER_LEASE_MS: i64 = 60_000;
+
+impl<'a> Ledger<'a> {
+    /// The ledger of `order`, claimed by its `claim_key`.
+    pub fn new(engine: &'a Payments, order: &'a Order) -> Self {
+        Self { engine, order_id: &order.id, claim_key: order.claim() }
+    }
+
+    /// Stores `reference`. `Ok(false)` when the claim no longer holds the settling order: then
+    /// nothing may be sent.
+    pub async fn record(&self, reference: &SettleReference) -> Result<bool, StoreError> {
+        let text = serde_json::to_string(reference).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.engine.store.begin().await?;
+        let stored =
+            orders::set_settle_reference(&mut tx, self.order_id, self.claim_key, &text, self.engine.now()).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Takes the lease of the relayer `address`, so that replicas sharing a relayer key never
+    /// read the same nonce; waits up to `wait` for another holder. False when it stayed busy.
+    pub async fn lease_relayer(&self, address: Address, wait: Duration) -> Result<bool, StoreError> {
+        let name = format!("relayer:{address:#x}");
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let mut tx = self.engine.store.begin().await?;
+            let held =
+                leases::acquire(&mut tx, &name, &self.engine.holder, RELAYER_LEASE_MS, self.engine.now()).await?;
+            tx.commit().await?;
+            if held {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Gives the relayer's lease back (a failure is logged: the lease expires by itself).
+    pub async fn release_relayer(&self, address: Address) {
+        let name = format!("relayer:{address:#x}");
+        let released = async {
+            let mut tx = self.engine.store.begin().await?;
+            leases::release(&mut tx, &name, &self.engine.holder).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        if let Err(error) = released.await {
+            tracing::warn!(error = %error, "could not release the relayer lease; it expires by itself");
         }
     }
 }
@@ -90,9 +164,10 @@ pub enum Settler {
 impl Settler {
     /// Builds the settler of the configured mode.
     pub fn from_config(config: &PaymentsConfig, terms: &Terms) -> anyhow::Result<Self> {
+        config.validate()?;
         let timeout = Duration::from_secs(config.upstream_timeout_seconds);
-        let rpc = match &config.rpc_url {
-            Some(url) => Some(RpcClient::new(url.expose(), timeout)?),
+        let reader = match &config.rpc_url {
+            Some(url) => Some(ChainReader::new(RpcClient::new(url.expose(), timeout)?, terms)),
             None => None,
         };
         Ok(match config.mode {
@@ -101,52 +176,66 @@ impl Settler {
                 let key = config.relayer_key.as_ref().map(|k| k.expose()).unwrap_or_default();
                 let relayer: evm_rpc::PrivateKeySigner =
                     key.parse().map_err(|_| anyhow::anyhow!("payments.relayerKey is not a private key"))?;
-                Self::Chain(ChainSettler::new(
-                    rpc.ok_or_else(|| anyhow::anyhow!("chain mode needs an RPC URL"))?,
-                    relayer,
-                    terms,
-                ))
+                let reader = reader.ok_or_else(|| anyhow::anyhow!("chain mode needs payments.rpcUrl"))?;
+                Self::Chain(ChainSettler::new(reader, relayer))
             }
             PaymentMode::Facilitator => {
+                if reader.is_none() {
+                    tracing::warn!(
+                        "facilitator mode without payments.rpcUrl: a settlement whose answer is lost (a timeout, a \
+                         5xx) cannot be decided, and its order stays settling until an operator looks at it"
+                    );
+                }
                 let url = config.facilitator_url.clone().unwrap_or_default();
-                Self::Facilitator(FacilitatorSettler::new(&url, timeout, rpc, terms)?)
+                Self::Facilitator(FacilitatorSettler::new(&url, timeout, reader)?)
             }
         })
     }
 
     /// The chain, where there is one (transfer proofs need it).
-    pub fn rpc(&self) -> Option<&RpcClient> {
+    pub fn chain(&self) -> Option<&ChainReader> {
         match self {
             Self::Dev => None,
-            Self::Chain(chain) => Some(chain.rpc()),
-            Self::Facilitator(facilitator) => facilitator.rpc(),
+            Self::Chain(chain) => Some(chain.reader()),
+            Self::Facilitator(facilitator) => facilitator.reader(),
         }
     }
 
-    /// Settles a verified, claimed payment. The reference is stored through `sink` before
-    /// anything irrevocable may happen (a transaction sent).
+    /// Refuses a chain whose id is not ours (see [`ChainReader::check_at_start`]).
+    pub async fn check_chain(&self) -> anyhow::Result<()> {
+        match self.chain() {
+            Some(reader) => reader.check_at_start().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Settles a verified, claimed payment; `ledger` stores the reference before anything
+    /// irrevocable may happen.
     pub async fn settle(
         &self,
         payment: &ExactPayment,
         raw_payment: &serde_json::Value,
         requirements: &serde_json::Value,
-        claim_key: &str,
+        ledger: &Ledger<'_>,
         wait: Duration,
-        sink: &ReferenceSink,
     ) -> Settlement {
         match self {
-            Self::Dev => Settlement::Settled { tx_hash: dev_transaction(claim_key) },
-            Self::Chain(chain) => chain.settle(payment, wait, sink).await,
-            Self::Facilitator(facilitator) => facilitator.settle(payment, raw_payment, requirements, wait, sink).await,
+            Self::Dev => Settlement::Settled { tx_hash: dev_transaction(ledger.claim_key) },
+            Self::Chain(chain) => chain.settle(payment, ledger, wait).await,
+            Self::Facilitator(facilitator) => {
+                facilitator.settle(payment, raw_payment, requirements, ledger, wait).await
+            }
         }
     }
 
-    /// Finds out how an unfinished settlement ended.
-    pub async fn reconcile(&self, reference: &SettleReference, now_seconds: u64) -> Settlement {
-        match self {
-            Self::Dev => Settlement::Failed { reason: "dev mode settles at once; nothing to reconcile".into() },
-            Self::Chain(chain) => chain.reconcile(reference, now_seconds).await,
-            Self::Facilitator(facilitator) => facilitator.reconcile(reference, now_seconds).await,
+    /// Finds out how an unfinished settlement ended, waiting up to `wait` for its receipt.
+    pub async fn reconcile(&self, reference: &SettleReference, wait: Duration) -> Settlement {
+        match self.chain() {
+            Some(reader) => reader.reconcile(reference, wait).await,
+            None => {
+                tracing::warn!("a settlement has an unknown outcome and no payments.rpcUrl to reconcile it from");
+                Settlement::Pending { reference: None }
+            }
         }
     }
 }
@@ -155,4 +244,12 @@ impl Settler {
 /// not from any chain to anyone who looks it up.
 pub fn dev_transaction(claim_key: &str) -> String {
     format!("0x{}", hex::encode(Sha256::digest(format!("otonix dev settlement {claim_key}"))))
+}
+
+/// An upstream's reason, fit to show a client: a short machine code, or nothing.
+pub fn client_code(text: &str) -> Option<&str> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    ok.then_some(text)
 }

@@ -1,0 +1,69 @@
+//! Credits bought with USDC (`POST /api/agents/{id}/credits`, SPEC §4.6): the amount goes to the
+//! agent's credits with a `credit` transaction. Anyone with a key may fund any agent.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Product, Quote};
+use crate::error::{ApiError, ApiResult};
+use crate::money::{MAX_BALANCE, micros_to_decimal, micros_to_json};
+use crate::payments::{Booking, Payments};
+use crate::store::orders::Order;
+use crate::store::{Tx, agents};
+
+/// The credit top-up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Credits;
+
+/// What a top-up buys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditsParams {
+    /// The agent funded (its id as stored: lowercase).
+    pub agent_id: String,
+    /// Micro-USDC to add.
+    pub amount: i64,
+}
+
+impl Product for Credits {
+    const NAME: &'static str = "credits";
+    const RESOURCE: &'static str = "POST /api/agents/:id/credits";
+    type Params = CreditsParams;
+
+    async fn quote(&self, engine: &Payments, params: &CreditsParams) -> ApiResult<Quote> {
+        let mut conn = engine.store().read().await?;
+        let agent = agents::get(&mut conn, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+        if agent.stored_status == "terminated" {
+            return Err(ApiError::AgentTerminated);
+        }
+        if agent.credits + params.amount > MAX_BALANCE {
+            return Err(ApiError::field("amount", crate::money::BEYOND_BOUND));
+        }
+        let description = format!("Credits: {} USDC for agent {}", micros_to_decimal(params.amount), agent.name);
+        Ok(Quote { amount: params.amount, description })
+    }
+
+    async fn record(
+        &self,
+        engine: &Payments,
+        tx: &mut Tx,
+        order: &Order,
+        params: &CreditsParams,
+        _fulfilled: Value,
+    ) -> ApiResult<Value> {
+        let booking = Booking {
+            kind: "credit",
+            category: "credits",
+            agent_id: Some(params.agent_id.clone()),
+            description: format!("Credits bought with USDC (order {})", order.id),
+            moves_credits: true,
+        };
+        let transaction = engine.book(tx, order, &booking).await?;
+        let agent = agents::get(tx, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+        Ok(json!({
+            "success": true,
+            "agent": { "id": agent.id, "credits": micros_to_json(agent.credits), "survivalTier": agent.survival_tier },
+            "transaction": transaction,
+        }))
+    }
+}
