@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod money;
 pub mod payments;
+pub mod private_files;
 pub mod sanitize;
 pub mod state;
 pub mod store;

@@ -18,7 +18,7 @@ use super::references::{owned_agent, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::sanitize::mask_address;
+use crate::sanitize::{mask_address, mask_addresses_in};
 use crate::state::AppState;
 use crate::store::transactions::{self, Origin, Transaction, TransactionFilter};
 use crate::store::{StoreError, Tx, new_id};
@@ -66,6 +66,7 @@ pub fn view(mut transaction: Transaction, principal: &Principal) -> Transaction 
     if !principal.owns(owner) {
         transaction.from_address = transaction.from_address.as_deref().map(mask_address);
         transaction.to_address = transaction.to_address.as_deref().map(mask_address);
+        mask_addresses_in(&mut transaction.metadata);
     }
     transaction
 }

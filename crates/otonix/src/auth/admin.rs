@@ -50,14 +50,17 @@ pub fn load_or_generate(
     if let Some(token) = configured {
         return Ok((AdminToken::new(token.expose()), None));
     }
+    crate::private_files::private_dir(data_dir)?;
     let path = token_path(data_dir);
     match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => return Ok((AdminToken::new(text.trim()), Some(path))),
+        Ok(text) if !text.trim().is_empty() => {
+            crate::private_files::tighten(&path)?;
+            return Ok((AdminToken::new(text.trim()), Some(path)));
+        }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    std::fs::create_dir_all(data_dir)?;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -66,6 +69,7 @@ pub fn load_or_generate(
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&path)?;
+    crate::private_files::tighten(&path)?;
     file.write_all(token.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()?;

@@ -141,13 +141,16 @@ fn print_response(paid: &PaidResponse) {
     }
 }
 
-/// Splits `http(s)://authority/path?query` into the base and the path with its query.
+/// Splits `http(s)://authority/path?query` into the base and the path with its query. Without a
+/// scheme, as curl takes it: `http://` for a loopback host (`localhost:8080/…`), `https://` for
+/// any other.
 fn split_url(url: &str) -> Result<(String, String), String> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err("URL must start with http:// or https://".into());
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_owned(), rest),
+        None => (if is_loopback(url) { "http" } else { "https" }.to_owned(), url),
     };
     if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
-        return Err("URL must start with http:// or https://".into());
+        return Err("URL must start with http:// or https:// (or be host/path)".into());
     }
     let cut = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(cut);
@@ -156,6 +159,16 @@ fn split_url(url: &str) -> Result<(String, String), String> {
     }
     let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
     Ok((format!("{scheme}://{authority}"), path))
+}
+
+/// Whether a scheme-less URL names this machine.
+fn is_loopback(url: &str) -> bool {
+    let authority = &url[..url.find(['/', '?', '#']).unwrap_or(url.len())];
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Reads a 0x-hex private key; errors never repeat the file's content.
@@ -229,7 +242,7 @@ mod tests {
         let error = |args: &[&str]| PayRequest::from_args(&parse(args)).err().map(|e| format!("{e:#}"));
         assert!(error(&["GE T", url, "--key-file", key]).is_some_and(|e| e.contains("HTTP method")));
         assert!(error(&["POST", url, "--key-file", key, "--data", "{"]).is_some_and(|e| e.contains("--data")));
-        assert!(error(&["POST", "localhost/x", "--key-file", key]).is_some_and(|e| e.contains("http://")));
+        assert!(error(&["POST", "ftp://localhost/x", "--key-file", key]).is_some_and(|e| e.contains("http://")));
         let with_rpc = ["POST", url, "--key-file", key, "--proof", "txhash", "--rpc-url", "http://127.0.0.1:9"];
         assert_eq!(PayRequest::from_args(&parse(&with_rpc)).map(|r| r.proof).ok(), Some(ProofKind::TxHash));
         if std::env::var_os("OTONIX_RPC_URL").is_none() {
@@ -245,8 +258,13 @@ mod tests {
         assert_eq!(split("https://h.example"), Ok(("https://h.example".into(), "/".into())));
         assert_eq!(split("http://h?q=1"), Ok(("http://h".into(), "/?q=1".into())));
         assert!(split("ftp://h/x").is_err());
-        assert!(split("h/x").is_err());
         assert!(split("http:///x").is_err());
+        // Without a scheme, as curl: http on this machine, https elsewhere.
+        assert_eq!(split("localhost:8080/api/x"), Ok(("http://localhost:8080".into(), "/api/x".into())));
+        assert_eq!(split("127.0.0.1:8080/x"), Ok(("http://127.0.0.1:8080".into(), "/x".into())));
+        assert_eq!(split("[::1]:8080/x"), Ok(("http://[::1]:8080".into(), "/x".into())));
+        assert_eq!(split("otonix.example.com/x"), Ok(("https://otonix.example.com".into(), "/x".into())));
+        assert!(split("/x").is_err());
     }
 
     #[test]

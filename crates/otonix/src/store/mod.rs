@@ -31,6 +31,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
+use crate::private_files::{private_dir, private_file, tighten};
 
 pub use sql::{Cursor, Page, Param, Sql, power_of_two_chunks};
 
@@ -145,17 +146,24 @@ impl Store {
             Some(url) if url.starts_with("sqlite:") => {
                 let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
                 let path = PathBuf::from(path.split('?').next().unwrap_or(path));
+                if path.as_os_str() != ":memory:" {
+                    private_file(&path)
+                        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", path.display())))?;
+                }
                 Self::connect_sqlite(config, &url, path).await
             }
             Some(_) => {
                 Err(StoreError::Config("database.url must start with postgres://, postgresql:// or sqlite:".into()))
             }
             None => {
-                std::fs::create_dir_all(data_dir).map_err(|e| {
+                private_dir(data_dir).map_err(|e| {
                     StoreError::Config(format!("cannot create data directory {}: {e}", data_dir.display()))
                 })?;
                 let path =
                     std::path::absolute(data_dir.join("otonix.db")).map_err(|e| StoreError::Config(e.to_string()))?;
+                // Born 0600: SQLite gives its -wal and -shm files the database file's permissions.
+                private_file(&path)
+                    .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", path.display())))?;
                 Self::connect_sqlite(config, &sqlite_url(&path), path).await
             }
         }
@@ -190,6 +198,12 @@ impl Store {
         };
         // The writer first: it creates the file and switches it to WAL before readers open it.
         let writer = open(1, false).connect(url).await?;
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            tighten(Path::new(&name))
+                .map_err(|e| StoreError::Config(format!("cannot protect {}: {e}", path.display())))?;
+        }
         let reader = open(config.pool_size.max(1), true).connect(url).await?;
         Ok(Self {
             reader,

@@ -80,8 +80,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let (mut config, database) = test_config(data_dir.path());
     adjust(&mut config);
+    start(config, database, ManualClock::starting_now(), data_dir).await
+}
+
+async fn start(
+    config: Config,
+    database: Option<(String, String)>,
+    clock: Arc<ManualClock>,
+    data_dir: tempfile::TempDir,
+) -> TestApp {
     let admin_token = config.auth.admin_token.as_ref().unwrap().expose().to_owned();
-    let clock = ManualClock::starting_now();
     let app = Application::build_with_clock(config.clone(), clock.clone()).await.expect("the application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -107,6 +115,15 @@ fn init_test_logging() {
 }
 
 impl TestApp {
+    /// A second server on the same database and clock: another replica (PostgreSQL only; the
+    /// embedded store serves one process).
+    pub async fn replica(&self) -> TestApp {
+        assert!(self.database.is_some(), "replicas share a PostgreSQL database");
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let config = Config { data_dir: data_dir.path().to_owned(), ..self.config.clone() };
+        start(config, self.database.clone(), self.clock.clone(), data_dir).await
+    }
+
     /// A second connection to the server's database, for checks no endpoint exposes.
     pub async fn store(&self) -> otonix::store::Store {
         otonix::store::Store::connect(&self.config.database, &self.config.data_dir).await.expect("the store connects")

@@ -125,3 +125,55 @@ async fn a_settlement_that_times_out_is_pending_not_failed() {
     let settles = facilitator.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/settle").count();
     assert_eq!(settles, 1, "the unknown settlement is not sent again");
 }
+
+/// Pays a top-up of 8 through a facilitator that answers `/verify` and `/settle` so.
+async fn pay_through(
+    verify: ResponseTemplate,
+    settle: ResponseTemplate,
+) -> (TestApp, TestKey, String, StatusCode, Value) {
+    let facilitator = MockServer::start().await;
+    answer(&facilitator, "/verify", verify).await;
+    answer(&facilitator, "/settle", settle).await;
+    let (app, key, agent) = market(&facilitator).await;
+    let c = challenge(&app, &key, &credits_path(&agent), &top_up(8.0)).await;
+    let header = pay_header(&wallet(), &c, (otonix::Clock::now_ms(app.clock.as_ref()) / 1000) as u64);
+    let (status, response, _) =
+        send(&app, &key, &credits_path(&agent), &top_up(8.0), Some((HEADER_PAYMENT_SIGNATURE, &header))).await;
+    (app, key, agent, status, response)
+}
+
+#[tokio::test]
+async fn a_definite_refusal_of_the_settlement_is_a_failure_that_releases_the_order() {
+    let ok = ResponseTemplate::new(200).set_body_json(json!({ "isValid": true }));
+    let refused = ResponseTemplate::new(400)
+        .set_body_json(json!({ "success": false, "errorReason": "invalid_exact_evm_payload_signature" }));
+    let (app, key, agent, status, response) = pay_through(ok, refused).await;
+    assert_eq!(
+        (status, response["error"].as_str(), response["details"]["reason"].as_str()),
+        (StatusCode::PAYMENT_REQUIRED, Some("payment_invalid"), Some("settlement_failed")),
+        "{response}"
+    );
+    assert!(response["message"].as_str().unwrap().contains("invalid_exact_evm_payload_signature"), "{response}");
+    assert_eq!(credits(&app, &key, &agent).await, 0.0);
+}
+
+#[tokio::test]
+async fn the_facilitators_own_words_are_never_shown_to_the_client() {
+    let secret = "stack trace at /srv/facilitator/internal.rs with token sk_live_123";
+    for (verify, settle) in [
+        (ResponseTemplate::new(500).set_body_string(secret), ResponseTemplate::new(200)),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({ "isValid": false, "invalidReason": secret })),
+            ResponseTemplate::new(200),
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({ "isValid": true })),
+            ResponseTemplate::new(422).set_body_json(json!({ "errorReason": secret, "errorMessage": secret })),
+        ),
+    ] {
+        let (_, _, _, status, response) = pay_through(verify, settle).await;
+        assert!(status.is_client_error() || status.is_server_error(), "{status} {response}");
+        assert!(!response.to_string().contains("sk_live_123"), "{response}");
+        assert!(!response.to_string().contains("/srv/facilitator"), "{response}");
+    }
+}

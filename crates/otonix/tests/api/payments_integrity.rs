@@ -286,3 +286,44 @@ async fn a_transfer_mined_before_its_order_expired_pays_it_when_presented_late()
     assert_refused(status, &response, "order_expired");
     assert_eq!(m.credits().await, 9.0);
 }
+
+#[tokio::test]
+async fn a_server_refuses_to_start_on_an_rpc_endpoint_that_serves_another_chain() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, _) = crate::helpers::test_config(dir.path());
+    let (_, relayer) = chain.account(0);
+    config.payments.mode = otonix::config::PaymentMode::Chain;
+    config.payments.rpc_url = Some(otonix::config::Secret::new(chain.url.clone()));
+    config.payments.relayer_key = Some(otonix::config::Secret::new(format!("0x{}", hex::encode(relayer.to_bytes()))));
+    config.payments.chain_id = Some(1);
+    match otonix::Application::build(config).await {
+        Ok(_) => panic!("a server on chain 1 must not settle through a node of chain {}", chain.chain_id),
+        Err(error) => assert!(format!("{error:#}").contains(&format!("serves chain {}", chain.chain_id)), "{error:#}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sharing_a_relayer_key_never_send_with_the_same_nonce() {
+    if crate::helpers::postgres_url().is_none() {
+        eprintln!("relayer replicas test skipped: OTONIX_TEST_DATABASE_URL is unset (replicas need PostgreSQL)");
+        return;
+    }
+    let m = Market::open(1).await;
+    let other = m.app.replica().await;
+    let bodies: Vec<Value> = (0..8).map(|n| json!({ "amount": 1.0, "n": n })).collect();
+    let (key, path) = (&m.key, credits_path(&m.agent));
+    let mut payments = Vec::new();
+    for (n, body) in bodies.iter().enumerate() {
+        let c = challenge(&m.app, key, &path, body).await;
+        let header = pay_header(&m.payer, &c, m.now());
+        // Half of the payments go through each replica, all at once.
+        let (app, path) = (if n % 2 == 0 { &m.app } else { &other }, &path);
+        payments.push(async move { send(app, key, path, body, Some((HEADER_PAYMENT_SIGNATURE, &header))).await });
+    }
+    for (status, response, _) in futures::future::join_all(payments).await {
+        assert_eq!(status, StatusCode::CREATED, "{response}");
+    }
+    assert_eq!(paid_to(&m).await, usdc(8.0));
+    assert_eq!(m.credits().await, 8.0);
+}

@@ -166,7 +166,9 @@ async fn transactions_mask_addresses_and_refuse_a_duplicate_hash() {
     let body = json!({ "type": "debit", "amount": 9.99, "description": "Domain registration: example.com",
                        "fromAddress": "0x742d35cc6634c0532925a3b844bc454e4438f44e",
                        "toAddress": "0x36363e573a3b5d4c22b6a64ef3080e5c101e685f", "txHash": hash,
-                       "metadata": { "protocol": "x402", "chainId": 8453, "category": "domain" } });
+                       "metadata": { "protocol": "x402", "chainId": 8453, "category": "domain",
+                                     "refundOwedToPayer": "0x742d35cc6634c0532925a3b844bc454e4438f44e",
+                                     "route": { "hops": ["0x36363e573a3b5d4c22b6a64ef3080e5c101e685f"] } } });
     let (status, transaction) = app.post("/api/transactions", As::Key(&owner), body.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{transaction}");
     assert_eq!(transaction["amount"], 9.99);
@@ -185,7 +187,12 @@ async fn transactions_mask_addresses_and_refuse_a_duplicate_hash() {
         assert_eq!(list.as_array().unwrap().len(), 1);
         assert_eq!(list[0]["fromAddress"], "0x742d****f44e");
         assert_eq!(list[0]["toAddress"], "0x3636****685F");
+        // Every address inside metadata too, however deep; a transaction hash is not an address.
+        assert_eq!(list[0]["metadata"]["refundOwedToPayer"], "0x742d****f44e");
+        assert_eq!(list[0]["metadata"]["route"]["hops"][0], "0x3636****685f");
+        assert_eq!(list[0]["txHash"], hash.as_str());
     }
     let (_, mine) = app.get("/api/transactions?type=debit&status=completed", As::Key(&owner)).await;
     assert_eq!(mine[0]["toAddress"], "0x36363e573a3b5d4C22b6A64ef3080E5C101E685F");
+    assert_eq!(mine[0]["metadata"]["refundOwedToPayer"], "0x742d35cc6634c0532925a3b844bc454e4438f44e");
 }

@@ -116,15 +116,22 @@ impl<'a> Ledger<'a> {
         Ok(stored)
     }
 
-    /// Takes the lease of the relayer `address`, so that replicas sharing a relayer key never
-    /// read the same nonce; waits up to `wait` for another holder. False when it stayed busy.
+    /// Who holds the relayer's lease for this attempt (one attempt at a time, even within a
+    /// process).
+    fn relayer_holder(&self) -> String {
+        format!("{}:{}", self.engine.holder, self.order_id)
+    }
+
+    /// Takes the lease of the relayer `address`, so that sends from replicas sharing a relayer
+    /// key never read the same nonce; waits up to `wait` for another holder. False when it
+    /// stayed busy.
     pub async fn lease_relayer(&self, address: Address, wait: Duration) -> Result<bool, StoreError> {
         let name = format!("relayer:{address:#x}");
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let mut tx = self.engine.store.begin().await?;
-            let held =
-                leases::acquire(&mut tx, &name, &self.engine.holder, RELAYER_LEASE_MS, self.engine.now()).await?;
+            let holder = self.relayer_holder();
+            let held = leases::acquire(&mut tx, &name, &holder, RELAYER_LEASE_MS, self.engine.now()).await?;
             tx.commit().await?;
             if held {
                 return Ok(true);
@@ -141,7 +148,7 @@ impl<'a> Ledger<'a> {
         let name = format!("relayer:{address:#x}");
         let released = async {
             let mut tx = self.engine.store.begin().await?;
-            leases::release(&mut tx, &name, &self.engine.holder).await?;
+            leases::release(&mut tx, &name, &self.relayer_holder()).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
         };
