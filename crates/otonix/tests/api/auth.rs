@@ -49,6 +49,13 @@ async fn every_endpoint_applies_the_ownership_matrix() {
             [u, f, made, made, u],
         ),
         (Method::GET, format!("/api/agents/{agent}/actions"), None, [u, f, ok, ok, u]),
+        // Authorized, the owner and the admin get to the signature check, which this one fails.
+        (
+            Method::POST,
+            format!("/api/agents/{agent}/wallet/verify"),
+            Some(json!({ "signature": "0x00" })),
+            [u, f, S::BAD_REQUEST, S::BAD_REQUEST, u],
+        ),
         (Method::GET, "/api/agent-actions".into(), None, [u, ok, ok, ok, u]),
         (Method::GET, "/api/sandboxes".into(), None, [ok, ok, ok, ok, u]),
         (Method::GET, format!("/api/sandboxes/{sandbox}"), None, [u, f, ok, ok, u]),

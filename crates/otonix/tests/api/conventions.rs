@@ -70,6 +70,7 @@ async fn the_openapi_document_covers_every_endpoint() {
         ("/api/agents", "get"),
         ("/api/agents/{id}", "get"),
         ("/api/agents/{id}/heartbeat", "post"),
+        ("/api/agents/{id}/wallet/verify", "post"),
         ("/api/agents/{id}/actions", "post"),
         ("/api/agents/{id}/actions", "get"),
         ("/api/agent-actions", "get"),

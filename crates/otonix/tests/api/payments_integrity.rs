@@ -62,6 +62,10 @@ async fn the_hash_of_an_eip3009_settlement_cannot_pay_a_second_order_as_a_transf
     assert_refused(status, &response, "payment_already_used");
     assert_eq!(m.credits().await, 5.0);
     assert_eq!(paid_to(&m).await, usdc(5.0));
+    // The engine booked it with its hash: booking the hash again by hand is a duplicate.
+    let manual = json!({ "type": "credit", "amount": 1, "txHash": format!("{settlement:#x}") });
+    let (status, _) = m.app.post("/api/transactions", crate::helpers::As::Key(&m.key), manual).await;
+    assert_eq!(status, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
