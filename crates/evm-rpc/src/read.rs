@@ -76,6 +76,11 @@ impl RpcClient {
         Ok(Some(TxReceipt { success, block_number, block_timestamp, logs }))
     }
 
+    /// Whether the node knows the transaction `hash` (pending or mined): `eth_getTransactionByHash`.
+    pub async fn transaction_known(&self, hash: B256) -> Result<bool, RpcError> {
+        Ok(!self.request("eth_getTransactionByHash", json!([hash])).await?.is_null())
+    }
+
     /// `eth_call` of `data` on `to` (from `from` when given) at the latest block; a revert is
     /// [`RpcError::Reverted`] with the decoded `Error(string)` reason when present.
     pub async fn call(&self, from: Option<Address>, to: Address, data: Vec<u8>) -> Result<Vec<u8>, RpcError> {

@@ -76,6 +76,12 @@ impl Application {
         let payments = payments::Payments::new(&config.payments, store.clone(), clock.clone(), tiers)
             .context("configuring payments")?;
         payments.check_chain().await.context("checking the payment chain")?;
+        if config.payments.mode == config::PaymentMode::Dev && !config.bind.ip().is_loopback() {
+            tracing::warn!(
+                bind = %config.bind,
+                "dev payment mode on a reachable address: any valid signature buys credits here, for no money"
+            );
+        }
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let state = AppState::new(Shared {
             payments,

@@ -6,13 +6,15 @@ ALTER TABLE agents ADD COLUMN wallet_verified BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- Whether a transaction moved its agent's credits (a credit booked by an API key is a record
 -- only, SPEC §4.6), and who wrote it: `api` (POST /api/transactions) or `payment` (the payment
--- engine). A hash is unique among each writer's rows: a hash someone booked by hand neither
--- blocks nor satisfies a payment, whose one-time use is guarded by payment_claims.
+-- engine). A hash is unique among the rows booked by hand only: a hash someone booked neither
+-- blocks nor satisfies a payment, whose one-time use is guarded by payment_claims, and one
+-- transaction may carry the payments of several payers (each booked with its hash).
 ALTER TABLE transactions ADD COLUMN credits_applied BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE transactions ADD COLUMN origin TEXT NOT NULL DEFAULT 'api';
 UPDATE transactions SET credits_applied = TRUE WHERE agent_id IS NOT NULL AND status = 'completed';
 DROP INDEX transactions_tx_hash;
-CREATE UNIQUE INDEX transactions_tx_hash ON transactions (tx_hash, origin);
+CREATE INDEX transactions_tx_hash ON transactions (tx_hash);
+CREATE UNIQUE INDEX transactions_tx_hash_booked ON transactions (tx_hash) WHERE origin = 'api';
 
 -- Revocation reaches the keys a key generated: what a revocation did, for idempotent answers.
 ALTER TABLE api_keys ADD COLUMN keys_revoked BIGINT NOT NULL DEFAULT 0;

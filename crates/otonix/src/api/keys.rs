@@ -91,6 +91,12 @@ pub async fn generate_key(
     };
     let now = state.now();
     let mut tx = state.store.begin().await?;
+    // The generating key must still be active now, not only when it was cached.
+    if let Some(key_id) = principal.key_id()
+        && !keys::lock_active(&mut tx, key_id).await?
+    {
+        return Err(ApiError::KeyRevoked);
+    }
     let (stored, plaintext) =
         key_material::issue(&mut tx, name, owner_wallet, principal.key_id().map(str::to_owned), now).await?;
     tx.commit().await?;

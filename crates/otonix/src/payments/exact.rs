@@ -33,7 +33,7 @@ pub(super) async fn pay(
             }
         }
     };
-    let (order, _) = check_order(engine, request, order, quote, Expiry::Refuse).await?;
+    let (order, _) = check_order(engine, request, order, Some(quote), Expiry::Refuse).await?;
     let claim_key = terms.authorization_claim(payment.payer(), &payment.authorization.nonce);
     if let Some(outcome) = resume(engine, &order, &claim_key, terms.settlement_timeout).await? {
         return Ok(outcome);
@@ -60,5 +60,6 @@ pub(super) async fn pay(
     let requirements = serde_json::to_value(offer.requirements_v2(Some(&order.id))).map_err(ApiError::internal)?;
     let ledger = Ledger::new(engine, &order);
     let settlement = engine.settler.settle(&payment, &raw, &requirements, &ledger, terms.settlement_timeout).await;
+    let order = Order { settle_reference: ledger.stored(), ..order.clone() };
     record(engine, &order, settlement).await
 }

@@ -19,7 +19,9 @@ use super::{ABANDONED_AFTER_MS, Outcome, Payments};
 use crate::clock::format_rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::money::micros_to_json;
+use crate::store::Tx;
 use crate::store::orders::{self, Claim, Order, OrderStatus, Settling};
+use alloy_primitives::B256;
 
 /// What to do with `order`, which a payment with `claim_key` wants to pay: `None` when it is
 /// open (or expired, for the caller to judge) and the payment should go on; otherwise the
@@ -109,7 +111,7 @@ pub async fn claim(
     let mut tx = engine.store.begin().await?;
     match orders::claim(&mut tx, &settling.claim_key, &order.id, now).await? {
         Claim::Claimed => {}
-        Claim::Taken => return Err(ApiError::PaymentAlreadyUsed),
+        Claim::Taken(_) => return Err(ApiError::PaymentAlreadyUsed),
         Claim::Ours => {
             // A concurrent request with the same payment claimed it first: follow its progress.
             drop(tx);
@@ -135,16 +137,16 @@ pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) ->
     let now = engine.now();
     let claim_key = order.claim();
     match settlement {
-        Settlement::Settled { tx_hash } => {
+        Settlement::Settled { tx_hash: hash } => {
+            let tx_hash = format!("{hash:#x}");
             let receipt = receipt(engine, order, &tx_hash, now);
             let mut tx = engine.store.begin().await?;
-            // One transaction pays one order, whichever way it was presented.
-            if orders::claim(&mut tx, &engine.terms.transaction_claim(&tx_hash), &order.id, now).await? == Claim::Taken
-            {
+            // A payer's money in a transaction pays one order, whichever way it was presented.
+            if let Some(holder) = claim_transaction(engine, &mut tx, order, &hash).await? {
                 orders::mark_failed(&mut tx, &order.id, claim_key, "its transaction already paid another order", now)
                     .await?;
                 tx.commit().await?;
-                tracing::warn!(order_id = %order.id, tx_hash = %tx_hash, "a settlement's transaction already paid another order");
+                tracing::warn!(order_id = %order.id, %holder, %tx_hash, "a settlement's transfer already paid another order");
                 return Err(ApiError::PaymentAlreadyUsed);
             }
             let moved = orders::mark_settled(&mut tx, &order.id, claim_key, &tx_hash, &receipt, now).await?;
@@ -171,13 +173,13 @@ pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) ->
             Err(ApiError::UpstreamUnavailable("the payment could not be settled now; retry".into()))
         }
         Settlement::Pending { reference } => {
+            // Stored again even when unchanged: that moves the order to the back of the sweep's
+            // queue, so orders that stay pending never keep the others from their turn.
             if let Some(reference) = reference {
                 let text = serde_json::to_string(&reference).map_err(ApiError::internal)?;
-                if order.settle_reference.as_deref() != Some(text.as_str()) {
-                    let mut tx = engine.store.begin().await?;
-                    orders::set_settle_reference(&mut tx, &order.id, claim_key, &text, now).await?;
-                    tx.commit().await?;
-                }
+                let mut tx = engine.store.begin().await?;
+                orders::set_settle_reference(&mut tx, &order.id, claim_key, &text, now).await?;
+                tx.commit().await?;
             }
             Ok(pending("the payment is not settled yet; retry the same request with the same payment"))
         }
@@ -185,10 +187,30 @@ pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) ->
     }
 }
 
+/// Claims the payer's transfers in `tx_hash` for `order`, settled by it. `Some(holder)` when a
+/// transfer proof of the same payer and transaction already paid another order. Another EIP-3009
+/// payment of the same payer in the same transaction (a batch) holds the claim rightly: each
+/// authorization is claimed on its own, and either one blocks proofs of that transaction.
+async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: &B256) -> ApiResult<Option<String>> {
+    let Some(Ok(payer)) = order.payer.as_deref().map(str::parse::<alloy_primitives::Address>) else {
+        return Err(ApiError::internal(anyhow::anyhow!("order {} settled without a payer", order.id)));
+    };
+    let key = engine.terms.transaction_claim(hash, payer);
+    match orders::claim(tx, &key, &order.id, engine.now()).await? {
+        Claim::Claimed | Claim::Ours => Ok(None),
+        Claim::Taken(holder) => {
+            let holder_order = orders::get(tx, &holder).await?;
+            Ok((holder_order.and_then(|o| o.scheme).as_deref() != Some("exact")).then_some(holder))
+        }
+    }
+}
+
 /// Releases the claim and reopens the order: the money did not move, and the payer may pay again.
+/// Only while the order is as the decision saw it (`order.settle_reference`).
 async fn release(engine: &Payments, order: &Order, reason: &str) -> ApiResult<()> {
     let mut tx = engine.store.begin().await?;
-    if orders::reopen(&mut tx, &order.id, order.claim(), reason, engine.now()).await? {
+    let seen = order.settle_reference.as_deref();
+    if orders::reopen(&mut tx, &order.id, order.claim(), seen, reason, engine.now()).await? {
         orders::release(&mut tx, order.claim(), &order.id).await?;
     }
     tx.commit().await?;

@@ -16,12 +16,14 @@ pub(super) enum Expiry {
 }
 
 /// The order a payment names, checked against the request. The flag tells whether it is past
-/// its expiry (only ever true with [`Expiry::AllowPaidBefore`]).
+/// its expiry (only ever true with [`Expiry::AllowPaidBefore`]). With a `quote`, an open order
+/// must still be for sale at its price: asked before money moves (an authorization), not after
+/// (a transfer already made is taken, and a delivery that then fails is refunded).
 pub(super) async fn check_order(
     engine: &Payments,
     request: &PaidRequest,
     order: Option<Order>,
-    quote: QuoteFn<'_>,
+    quote: Option<QuoteFn<'_>>,
     expiry: Expiry,
 ) -> ApiResult<(Order, bool)> {
     let Some(order) = order else {
@@ -56,8 +58,9 @@ pub(super) async fn check_order(
         }
         return Err(ApiError::OrderExpired);
     }
-    // Still for sale, at the price it was quoted?
-    if quote().await?.amount != order.amount {
+    if let Some(quote) = quote
+        && quote().await?.amount != order.amount
+    {
         return Err(mismatch("another price; request again to get a new order"));
     }
     Ok((order, expired))

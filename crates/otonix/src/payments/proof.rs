@@ -12,17 +12,12 @@ use x402::proof::{ProofTerms, TransferProof, check_payer_binding, check_transfer
 use super::flow::{claim, record, resume};
 use super::order::{Expiry, check_order};
 use super::settle::Settlement;
-use super::{Outcome, PaidRequest, Payments, QuoteFn};
+use super::{Outcome, PaidRequest, Payments};
 use crate::error::{ApiError, ApiResult};
 use crate::store::agents;
 use crate::store::orders::{self, Order, Settling};
 
-pub(super) async fn pay(
-    engine: &Payments,
-    request: &PaidRequest,
-    quote: QuoteFn<'_>,
-    proof: &TransferProof,
-) -> ApiResult<Outcome> {
+pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &TransferProof) -> ApiResult<Outcome> {
     let terms = &engine.terms;
     let Some(chain) = engine.settler.chain().filter(|_| terms.transfer_proofs) else {
         return Err(ApiError::PaymentInvalid {
@@ -38,9 +33,8 @@ pub(super) async fn pay(
     let rejected = |rejection: x402::Rejection| ApiError::payment_rejected(&rejection);
     // 1. The order.
     let order = orders::get(&mut *engine.store.read().await?, &proof.order_id).await?;
-    let (order, expired) = check_order(engine, request, order, quote, Expiry::AllowPaidBefore).await?;
-    let tx_hash = format!("{:#x}", proof.tx_hash);
-    let claim_key = terms.transaction_claim(&tx_hash);
+    let (order, expired) = check_order(engine, request, order, None, Expiry::AllowPaidBefore).await?;
+    let claim_key = terms.transaction_claim(&proof.tx_hash, proof.payer);
     if let Some(outcome) = resume(engine, &order, &claim_key, terms.settlement_timeout).await? {
         return Ok(outcome);
     }
@@ -81,5 +75,5 @@ pub(super) async fn pay(
         scheme: Some("txHash".into()),
         ..order
     };
-    record(engine, &order, Settlement::Settled { tx_hash }).await
+    record(engine, &order, Settlement::Settled { tx_hash: proof.tx_hash }).await
 }

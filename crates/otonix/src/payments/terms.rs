@@ -76,9 +76,12 @@ impl Terms {
         format!("eip3009:{}:{:#x}:{:#x}:{nonce:#x}", self.token.chain_id, self.token.verifying_contract, from)
     }
 
-    /// The claim key of an on-chain transaction: `tx:<chain>:<hash>`. Every settled payment
-    /// claims one, whichever way it was paid, so a transaction pays at most one order.
-    pub fn transaction_claim(&self, tx_hash: &str) -> String {
-        format!("tx:{}:{}", self.token.chain_id, tx_hash.to_ascii_lowercase())
+    /// The claim key of a payer's transfers in an on-chain transaction:
+    /// `tx:<chain>:<hash>:<payer>`. Every settled payment claims one, whichever way it was paid,
+    /// so a payer's money in a transaction pays at most one order. It is per payer, not per
+    /// transaction: one transaction may carry the payments of several payers (a bundle, a
+    /// batching relayer), and each pays its own order.
+    pub fn transaction_claim(&self, tx_hash: &B256, payer: Address) -> String {
+        format!("tx:{}:{tx_hash:#x}:{payer:#x}", self.token.chain_id)
     }
 }

@@ -232,8 +232,9 @@ pub async fn verify_wallet(conn: &mut AnyConnection, id: &str, now: Millis) -> S
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// The first agent of `api_key_id` whose verified wallet is `wallet`: a payer bound to that key by
-/// proof of control (SPEC §5.4 b 5), and where a refund to that wallet goes.
+/// The first agent of `api_key_id` (not terminated, if one is) whose verified wallet is `wallet`:
+/// a payer bound to that key by proof of control (SPEC §5.4 b 5), and where a refund to that
+/// wallet goes.
 pub async fn verified_agent_of(
     conn: &mut AnyConnection,
     api_key_id: &str,
@@ -241,7 +242,8 @@ pub async fn verified_agent_of(
 ) -> StoreResult<Option<String>> {
     let mut sql = Sql::new("SELECT id FROM agents WHERE wallet_verified = TRUE AND api_key_id = ");
     sql.bind(api_key_id.to_owned()).push(" AND wallet_address = ").bind(wallet.to_owned());
-    sql.push(" ORDER BY seq LIMIT 1");
+    // A living agent first: a refund to a terminated one would only be books.
+    sql.push(" ORDER BY CASE WHEN status = 'terminated' THEN 1 ELSE 0 END, seq LIMIT 1");
     Ok(sql.fetch_optional(&mut *conn).await?.map(|r| r.try_get("id")).transpose()?)
 }
 

@@ -212,19 +212,29 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
     let Some(key) = get(conn, id).await? else {
         return Ok(None);
     };
-    let mut sql = with_tree(id);
-    sql.push("SELECT tree.id, tree.parent FROM tree");
-    let tree: Vec<(String, Option<String>)> = sql
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("parent")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    let mut sql = Sql::new("UPDATE api_keys SET status = 'revoked', revoked_at = ");
-    sql.bind(now).push(" WHERE status = 'active' AND id IN ").bind_list(tree.iter().map(|(k, _)| k.as_str()));
-    sql.push(" RETURNING id");
-    let revoked_now: Vec<String> =
-        sql.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    // Until nothing is left to revoke: a key generated while this ran (its generator's row was
+    // not locked yet when the tree was read) is found on the next round.
+    let mut tree: Vec<(String, Option<String>)>;
+    let mut revoked_now: Vec<String> = Vec::new();
+    loop {
+        let mut sql = with_tree(id);
+        sql.push("SELECT tree.id, tree.parent FROM tree");
+        tree = sql
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("parent")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let mut sql = Sql::new("UPDATE api_keys SET status = 'revoked', revoked_at = ");
+        sql.bind(now).push(" WHERE status = 'active' AND id IN ").bind_list(tree.iter().map(|(k, _)| k.as_str()));
+        sql.push(" RETURNING id");
+        let round: Vec<String> =
+            sql.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+        if round.is_empty() {
+            break;
+        }
+        revoked_now.extend(round);
+    }
     if revoked_now.is_empty() {
         let stored = Revocation {
             agents_deactivated: key.agents_deactivated,
@@ -271,6 +281,16 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
         _ => (key.agents_deactivated, key.keys_revoked),
     };
     Ok(Some(Revocation { agents_deactivated, keys_revoked, revoked_now, deactivated_now }))
+}
+
+/// True when key `id` is active, holding its row until the caller's transaction ends: a key
+/// being revoked meanwhile makes this wait, then answer false. What a key creates (the keys it
+/// generates, the agents it registers) is written only after this, so nothing escapes a
+/// revocation that a cached credential raced.
+pub async fn lock_active(conn: &mut AnyConnection, id: &str) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE api_keys SET status = status WHERE status = 'active' AND id = ");
+    sql.bind(id.to_owned());
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
 /// Records that a key was used.

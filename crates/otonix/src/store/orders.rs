@@ -286,11 +286,13 @@ pub async fn mark_settled(
 }
 
 /// `settling → open` after a settlement by `claim_key` that certainly moved no money (the
-/// payer may pay again).
+/// payer may pay again) — only while its reference is still `seen_reference`, the one the
+/// decision was made on (an attempt that stored a reference since may have broadcast).
 pub async fn reopen(
     conn: &mut AnyConnection,
     id: &str,
     claim_key: &str,
+    seen_reference: Option<&str>,
     error: &str,
     now: Millis,
 ) -> StoreResult<bool> {
@@ -298,6 +300,10 @@ pub async fn reopen(
         Sql::new("UPDATE payment_orders SET status = 'open', scheme = NULL, payer = NULL, claim_key = NULL, ");
     sql.push("settle_reference = NULL, last_error = ").bind(error).push(", updated_at = ").bind(now);
     held(&mut sql, id, OrderStatus::Settling, claim_key);
+    match seen_reference {
+        Some(reference) => sql.push(" AND settle_reference = ").bind(reference),
+        None => sql.push(" AND settle_reference IS NULL"),
+    };
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
@@ -385,8 +391,8 @@ pub enum Claim {
     Claimed,
     /// The payment already pays for this order (a retry).
     Ours,
-    /// The payment pays for another order.
-    Taken,
+    /// The payment pays for another order (its id).
+    Taken(String),
 }
 
 /// Claims a payment (`claim_key`) for an order, atomically across replicas.
@@ -399,8 +405,13 @@ pub async fn claim(conn: &mut AnyConnection, claim_key: &str, order_id: &str, no
     }
     let mut sql = Sql::new("SELECT order_id FROM payment_claims WHERE claim_key = ");
     sql.bind(claim_key);
-    let holder: Option<String> = sql.fetch_optional(&mut *conn).await?.map(|r| r.try_get("order_id")).transpose()?;
-    Ok(if holder.as_deref() == Some(order_id) { Claim::Ours } else { Claim::Taken })
+    let holder: String = sql
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("order_id"))
+        .transpose()?
+        .ok_or_else(|| StoreError::Corrupt(format!("claim {claim_key} vanished")))?;
+    Ok(if holder == order_id { Claim::Ours } else { Claim::Taken(holder) })
 }
 
 /// Releases a claim after a settlement that certainly moved no money.

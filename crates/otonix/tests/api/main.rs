@@ -18,6 +18,7 @@ mod official_client;
 mod pagination;
 mod pay;
 mod pay_cli;
+mod payments_attacks;
 mod payments_chain;
 mod payments_crash;
 mod payments_dev;

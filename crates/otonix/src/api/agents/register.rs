@@ -133,8 +133,13 @@ pub async fn register_agent(
 
     let now = state.now();
     let mut tx = state.store.begin().await?;
-    if principal.is_admin() && keys::get(&mut tx, &new_agent.api_key_id).await?.is_none_or(|k| k.status != "active") {
-        return Err(ApiError::field("apiKeyId", "is not an active API key"));
+    // The owning key must be active now (not only when it was cached): an agent registered under
+    // a key being revoked would escape its revocation.
+    if !keys::lock_active(&mut tx, &new_agent.api_key_id).await? {
+        return Err(match principal {
+            Principal::Key(_) => ApiError::KeyRevoked,
+            _ => ApiError::field("apiKeyId", "is not an active API key"),
+        });
     }
     let agent = agents::insert(&mut tx, &new_agent, now).await?;
     keys::count_agent(&mut tx, &agent.api_key_id).await?;

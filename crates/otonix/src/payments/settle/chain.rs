@@ -44,15 +44,17 @@ impl ChainSettler {
         let asset = self.reader.asset();
         let data = calldata::transfer_with_authorization(&payment.authorization, &payment.signature);
         let mut reference = SettleReference::of(payment);
+        // The head before the simulation: whoever uses the authorization after it passed does so
+        // in this block or a later one.
+        reference.from_block = match rpc.block_number().await {
+            Ok(block) => block,
+            Err(error) => return Settlement::Unavailable { reason: error.to_string() },
+        };
         match rpc.call(Some(self.relayer.address()), asset, data.clone()).await {
             Ok(_) => {}
             Err(RpcError::Reverted { reason }) => return self.refused(&reference, reason).await,
             Err(error) => return Settlement::Unavailable { reason: error.to_string() },
         }
-        reference.from_block = match rpc.block_number().await {
-            Ok(block) => block,
-            Err(error) => return Settlement::Unavailable { reason: error.to_string() },
-        };
         let relayer = self.relayer.address();
         match ledger.lease_relayer(relayer, wait).await {
             Ok(true) => {}
@@ -68,7 +70,7 @@ impl ChainSettler {
             Err(settlement) => return settlement,
         };
         match rpc.wait_for_receipt(hash, self.reader.confirmations(), wait).await {
-            Ok(Some(receipt)) if receipt.success => Settlement::Settled { tx_hash: format!("{hash:#x}") },
+            Ok(Some(receipt)) if receipt.success => Settlement::Settled { tx_hash: hash },
             Ok(Some(_)) => {
                 self.reader.authorization_outcome(&reference, Some("the settlement transaction reverted")).await
             }
@@ -104,8 +106,12 @@ impl ChainSettler {
         match rpc.send_raw(&prepared).await {
             Ok(hash) => Ok(hash),
             Err(RpcError::Reverted { reason }) => Err(self.refused(reference, reason).await),
-            // The node answered no: nothing was broadcast.
-            Err(error) if error.is_refusal() => Err(Settlement::Unavailable { reason: error.to_string() }),
+            // The node answered no: nothing was broadcast, unless what answered was something in
+            // front of a node that did take it. Released only when the node does not know it.
+            Err(error) if error.is_refusal() => match rpc.transaction_known(prepared.hash).await {
+                Ok(false) => Err(Settlement::Unavailable { reason: error.to_string() }),
+                _ => Err(Settlement::Pending { reference: Some(reference.clone()) }),
+            },
             // No answer, or one lost on the way: it may have been broadcast.
             Err(error) => {
                 tracing::warn!(tx_hash = %prepared.hash, error = %error, "the broadcast's outcome is unknown; reconciling from the chain");

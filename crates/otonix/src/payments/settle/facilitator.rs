@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use alloy_primitives::B256;
 use serde_json::{Value, json};
 use x402::ExactPayment;
 
@@ -83,15 +84,17 @@ impl FacilitatorSettler {
             "paymentPayload": raw_payment,
             "paymentRequirements": requirements,
         });
+        // The head before anything: whoever uses the authorization from now on does so in this
+        // block or a later one.
+        let mut reference = SettleReference::of(payment);
+        if let Some(reader) = &self.reader {
+            reference.from_block = reader.rpc().block_number().await.unwrap_or(0);
+        }
         match self.post("/verify", &body, None).await {
             Answer::Unknown(reason) => return Settlement::Unavailable { reason },
             Answer::Refused(answer) => return refused(&answer, "invalidReason"),
             Answer::Json(answer) if answer["isValid"] != json!(true) => return refused(&answer, "invalidReason"),
             Answer::Json(_) => {}
-        }
-        let mut reference = SettleReference::of(payment);
-        if let Some(reader) = &self.reader {
-            reference.from_block = reader.rpc().block_number().await.unwrap_or(0);
         }
         match ledger.record(&reference).await {
             Ok(true) => {}
@@ -105,12 +108,19 @@ impl FacilitatorSettler {
                 tracing::warn!(reason, "the facilitator's settlement has an unknown outcome");
                 Settlement::Pending { reference: Some(reference) }
             }
-            Answer::Refused(answer) => refused(&answer, "errorReason"),
-            Answer::Json(answer) if answer["success"] == json!(true) => match answer["transaction"].as_str() {
-                Some(tx) if !tx.is_empty() => Settlement::Settled { tx_hash: tx.to_ascii_lowercase() },
-                _ => Settlement::Pending { reference: Some(reference) },
+            Answer::Json(answer) if answer["success"] == json!(true) => {
+                // Only a transaction hash is a settlement; anything else is looked for on chain.
+                match answer["transaction"].as_str().map(str::parse::<B256>) {
+                    Some(Ok(tx_hash)) => Settlement::Settled { tx_hash },
+                    _ => Settlement::Pending { reference: Some(reference) },
+                }
+            }
+            // A refusal of /settle does not prove that nothing was broadcast (a facilitator may
+            // fail after sending): the chain decides when it can be read.
+            Answer::Refused(answer) | Answer::Json(answer) => match &self.reader {
+                Some(reader) => reader.authorization_outcome(&reference, None).await,
+                None => refused(&answer, "errorReason"),
             },
-            Answer::Json(answer) => refused(&answer, "errorReason"),
         }
     }
 }

@@ -33,7 +33,7 @@ pub enum Settlement {
     /// Settled by this transaction.
     Settled {
         /// The settling transaction.
-        tx_hash: String,
+        tx_hash: B256,
     },
     /// Certainly not settled: the money did not move, and this authorization will not move it
     /// through us.
@@ -94,6 +94,8 @@ pub struct Ledger<'a> {
     engine: &'a Payments,
     order_id: &'a str,
     claim_key: &'a str,
+    /// The last reference stored.
+    stored: std::sync::Mutex<Option<String>>,
 }
 
 /// How long a relayer lease lasts if its holder dies while sending.
@@ -102,7 +104,12 @@ const RELAYER_LEASE_MS: i64 = 60_000;
 impl<'a> Ledger<'a> {
     /// The ledger of `order`, claimed by its `claim_key`.
     pub fn new(engine: &'a Payments, order: &'a Order) -> Self {
-        Self { engine, order_id: &order.id, claim_key: order.claim() }
+        Self { engine, order_id: &order.id, claim_key: order.claim(), stored: Default::default() }
+    }
+
+    /// The reference this settlement stored last, if any (what the order holds now).
+    pub fn stored(&self) -> Option<String> {
+        self.stored.lock().ok().and_then(|s| s.clone())
     }
 
     /// Stores `reference`. `Ok(false)` when the claim no longer holds the settling order: then
@@ -113,6 +120,9 @@ impl<'a> Ledger<'a> {
         let stored =
             orders::set_settle_reference(&mut tx, self.order_id, self.claim_key, &text, self.engine.now()).await?;
         tx.commit().await?;
+        if stored && let Ok(mut last) = self.stored.lock() {
+            *last = Some(text);
+        }
         Ok(stored)
     }
 
@@ -249,8 +259,8 @@ impl Settler {
 
 /// The stand-in transaction hash of a dev-mode settlement: unique per payment, and recognizably
 /// not from any chain to anyone who looks it up.
-pub fn dev_transaction(claim_key: &str) -> String {
-    format!("0x{}", hex::encode(Sha256::digest(format!("otonix dev settlement {claim_key}"))))
+pub fn dev_transaction(claim_key: &str) -> B256 {
+    B256::from(<[u8; 32]>::from(Sha256::digest(format!("otonix dev settlement {claim_key}"))))
 }
 
 /// An upstream's reason, fit to show a client: a short machine code, or nothing.

@@ -89,7 +89,7 @@ impl ChainReader {
     pub async fn reconcile(&self, reference: &SettleReference, wait: Duration) -> Settlement {
         if let Some(hash) = reference.tx_hash {
             match self.rpc.wait_for_receipt(hash, self.confirmations, wait).await {
-                Ok(Some(receipt)) if receipt.success => return Settlement::Settled { tx_hash: format!("{hash:#x}") },
+                Ok(Some(receipt)) if receipt.success => return Settlement::Settled { tx_hash: hash },
                 Ok(Some(_)) => {
                     return self.authorization_outcome(reference, Some("the settlement transaction reverted")).await;
                 }
@@ -102,9 +102,11 @@ impl ChainReader {
     }
 
     /// What the token says of the authorization of `reference`. Used: settled by the
-    /// transaction that used it, once that has its confirmations. Unused: failed when `refused`
-    /// says the chain refused it (our simulation or transaction reverted), or when the chain's
-    /// time has passed `validBefore`; pending otherwise, and whenever the chain cannot be read.
+    /// transaction that used it, once that has its confirmations; failed when no transaction used
+    /// it since `fromBlock` (it was canceled, or used long before this payment: either way it
+    /// moved no money for this order). Unused: failed when `refused` says the chain refused it
+    /// (our simulation or transaction reverted), or when the chain's time has passed
+    /// `validBefore`; pending otherwise. Pending whenever the chain cannot be read.
     pub async fn authorization_outcome(&self, reference: &SettleReference, refused: Option<&str>) -> Settlement {
         let (Some(from), Some(nonce)) = (reference.from, reference.nonce) else {
             return pending(reference);
@@ -112,11 +114,17 @@ impl ChainReader {
         let state = self.rpc.call(None, self.asset, calldata::authorization_state(from, nonce)).await;
         match state.map(|out| calldata::decode_authorization_state(&out)) {
             Ok(Ok(true)) => {
-                let Some(tx) = self.find_use(from, nonce, reference.from_block).await else {
-                    return pending(reference);
+                let tx = match self.find_use(from, nonce, reference.from_block).await {
+                    Ok(Some(tx)) => tx,
+                    Ok(None) => {
+                        return Settlement::Failed {
+                            reason: "the authorization was canceled, or used before this payment".into(),
+                        };
+                    }
+                    Err(_) => return pending(reference),
                 };
                 if self.confirmed(tx).await {
-                    Settlement::Settled { tx_hash: format!("{tx:#x}") }
+                    Settlement::Settled { tx_hash: tx }
                 } else {
                     Settlement::Pending { reference: Some(SettleReference { tx_hash: Some(tx), ..reference.clone() }) }
                 }
@@ -146,16 +154,16 @@ impl ChainReader {
         self.rpc.block_timestamp(head.saturating_sub(self.confirmations - 1)).await
     }
 
-    /// The transaction that emitted `AuthorizationUsed(from, nonce)`.
-    async fn find_use(&self, from: Address, nonce: B256, from_block: u64) -> Option<B256> {
-        let start = if from_block > 0 {
-            from_block
-        } else {
-            self.rpc.block_number().await.ok()?.saturating_sub(LOG_LOOKBACK_BLOCKS)
+    /// The transaction that emitted `AuthorizationUsed(from, nonce)` since `from_block` (or the
+    /// last [`LOG_LOOKBACK_BLOCKS`] blocks when it is 0).
+    async fn find_use(&self, from: Address, nonce: B256, from_block: u64) -> Result<Option<B256>, RpcError> {
+        let start = match from_block {
+            0 => self.rpc.block_number().await?.saturating_sub(LOG_LOOKBACK_BLOCKS),
+            block => block,
         };
         let topics = vec![Some(AUTHORIZATION_USED_TOPIC), Some(from.into_word()), Some(nonce)];
-        let logs = self.rpc.logs(self.asset, topics, start, None).await.ok()?;
-        logs.first().map(|(tx, _)| *tx)
+        let logs = self.rpc.logs(self.asset, topics, start, None).await?;
+        Ok(logs.first().map(|(tx, _)| *tx))
     }
 }
 
