@@ -45,6 +45,9 @@ pub const PPM: u32 = 1_000_000;
 pub const TRANSFER_TOPIC: B256 = b256!("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
 /// `keccak256("AuthorizationUsed(address,bytes32)")`: topic0 of EIP-3009's nonce-used event.
 pub const AUTHORIZATION_USED_TOPIC: B256 = b256!("98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5");
+/// `keccak256("AuthorizationCanceled(address,bytes32)")`: topic0 of EIP-3009's nonce-canceled event.
+pub const AUTHORIZATION_CANCELED_TOPIC: B256 =
+    b256!("1cdd46ff242716cdaa72d159d339a485b3438398348d68f09d7c8c0a59353d81");
 
 /// Selector of `transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)`.
 pub const TRANSFER_WITH_AUTHORIZATION_SELECTOR: [u8; 4] = [0xe3, 0xee, 0x16, 0x0e];

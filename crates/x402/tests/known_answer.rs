@@ -43,6 +43,7 @@ fn vector_signature_recovers_to_payer() {
 fn event_topics_are_the_keccak_of_their_signatures() {
     assert_eq!(keccak256("Transfer(address,address,uint256)"), TRANSFER_TOPIC);
     assert_eq!(keccak256("AuthorizationUsed(address,bytes32)"), AUTHORIZATION_USED_TOPIC);
+    assert_eq!(keccak256("AuthorizationCanceled(address,bytes32)"), x402::constants::AUTHORIZATION_CANCELED_TOPIC);
 }
 
 #[test]

@@ -24,3 +24,13 @@ ALTER TABLE payment_orders ADD COLUMN product TEXT NOT NULL DEFAULT 'credits';
 ALTER TABLE payment_orders ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
 UPDATE payment_orders SET params = '{"agentId":"' || lower(substr(path, 13, 36)) || '"}'
     WHERE path LIKE '/api/agents/%/credits';
+
+-- A claim is never deleted. Released (the money did not move, so its order may be paid again),
+-- it stays pinned to its order: no other order, of any key, can use that payment. A released
+-- EIP-3009 authorization may still be submitted by anyone until validBefore, so the sweep
+-- watches it until then: if it moves money after all, its order is settled by it, or the amount
+-- is refunded.
+ALTER TABLE payment_claims ADD COLUMN valid_before INTEGER;
+ALTER TABLE payment_claims ADD COLUMN released_at INTEGER;
+ALTER TABLE payment_claims ADD COLUMN resolved_at INTEGER;
+CREATE INDEX payment_claims_watch ON payment_claims (released_at) WHERE released_at IS NOT NULL AND resolved_at IS NULL;

@@ -36,7 +36,8 @@ pub struct PayArgs {
     /// HTTP method of the request (GET, POST, PUT, PATCH, DELETE, …).
     #[arg(value_name = "METHOD")]
     pub method: String,
-    /// Full URL of the paid endpoint (http or https), query string included.
+    /// URL of the paid endpoint, query string included; without a scheme, http:// on this
+    /// machine (localhost:8080/…) and https:// elsewhere.
     #[arg(value_name = "URL")]
     pub url: String,
     /// JSON request body, sent as application/json.

@@ -45,7 +45,8 @@ pub(super) async fn pay(
     check_signature(&payment, &terms.token).map_err(rejected)?;
     // 6. The claim, atomically, before anything else happens.
     let settling = Settling { scheme: "exact", payer: payment.payer().to_checksum(None), claim_key };
-    if let Some(outcome) = claim(engine, &order, &settling, false).await? {
+    let valid_before = u64::try_from(payment.authorization.valid_before).unwrap_or(u64::MAX);
+    if let Some(outcome) = claim(engine, &order, &settling, Some(valid_before), false).await? {
         return Ok(outcome);
     }
     let order = Order {

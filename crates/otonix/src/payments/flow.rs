@@ -1,13 +1,15 @@
 //! The parts both ways to pay share: picking up an order already being paid (a retry, a
 //! concurrent request, a request after a crash), the atomic claim, and recording how a
-//! settlement ended — which is where a claim is kept or released:
+//! settlement ended — which is where a claim is kept or released. A released claim stays pinned
+//! to its order (no other order may use the payment), and an authorization is watched by the
+//! sweep until it can no longer move money:
 //!
 //! | settlement | the claim | the order | the answer |
 //! |---|---|---|---|
 //! | settled | kept, and its transaction claimed too | `settled`, then delivered | 201 |
 //! | settled by a transaction that paid another order | kept | `failed` | 402 `payment_already_used` |
-//! | failed (money certainly did not move) | released | `open` again | 402 `payment_invalid` |
-//! | unavailable (nothing was sent) | released | `open` again | 503 |
+//! | failed (money certainly did not move) | released: pinned, watched | `open` again | 402 `payment_invalid` |
+//! | unavailable (nothing was sent) | released: pinned, watched | `open` again | 503 |
 //! | pending (something may be on chain) | kept | `settling`, reference stored | 402 `payment_pending` |
 //! | superseded (the order is no longer ours; nothing was sent) | — | untouched | what the order is now |
 
@@ -99,37 +101,44 @@ pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiR
 }
 
 /// Claims the payment under its unique key and marks the order `settling`, in one database
-/// transaction (`expired_too`: an expired order may be paid, by a transfer mined in time).
-/// `None` when this request is now the one to settle; otherwise the answer.
+/// transaction (`expired_too`: an expired order may be paid, by a transfer mined in time;
+/// `valid_before`: an authorization's, to watch it until then should it be released). `None`
+/// when this request is now the one to settle; otherwise the answer.
+///
+/// A claim is pinned to its order for good: the same payment presented again for that order
+/// (after a release, once the payer is funded) claims it again; for any other order it is
+/// `payment_already_used`.
 pub async fn claim(
     engine: &Payments,
     order: &Order,
     settling: &Settling,
+    valid_before: Option<u64>,
     expired_too: bool,
 ) -> ApiResult<Option<Outcome>> {
     let now = engine.now();
     let mut tx = engine.store.begin().await?;
-    match orders::claim(&mut tx, &settling.claim_key, &order.id, now).await? {
-        Claim::Claimed => {}
-        Claim::Taken(_) => return Err(ApiError::PaymentAlreadyUsed),
-        Claim::Ours => {
-            // A concurrent request with the same payment claimed it first: follow its progress.
-            drop(tx);
-            let current = reread(engine, &order.id).await?;
-            return match resume(engine, &current, &settling.claim_key, engine.terms.settlement_timeout).await? {
-                Some(outcome) => Ok(Some(outcome)),
-                None => Ok(Some(pending("the payment is being settled; retry"))),
-            };
-        }
+    let claimed = orders::claim(&mut tx, &settling.claim_key, &order.id, valid_before, now).await?;
+    if let Claim::Taken(_) = claimed {
+        return Err(ApiError::PaymentAlreadyUsed);
     }
-    if !orders::mark_settling(&mut tx, &order.id, settling, expired_too, now).await? {
+    if orders::mark_settling(&mut tx, &order.id, settling, expired_too, now).await? {
+        orders::hold(&mut tx, &settling.claim_key).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    drop(tx);
+    if claimed == Claim::Claimed {
         return Err(ApiError::PaymentInvalid {
             reason: "order_paid",
             message: "this order is already being paid".into(),
         });
     }
-    tx.commit().await?;
-    Ok(None)
+    // A concurrent request with the same payment got there first: follow its progress.
+    let current = reread(engine, &order.id).await?;
+    match resume(engine, &current, &settling.claim_key, engine.terms.settlement_timeout).await? {
+        Some(outcome) => Ok(Some(outcome)),
+        None => Ok(Some(pending("the payment is being settled; retry"))),
+    }
 }
 
 /// Records how the settlement of `order` (claimed by its `claim_key`) ended, and answers.
@@ -196,7 +205,7 @@ async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: 
         return Err(ApiError::internal(anyhow::anyhow!("order {} settled without a payer", order.id)));
     };
     let key = engine.terms.transaction_claim(hash, payer);
-    match orders::claim(tx, &key, &order.id, engine.now()).await? {
+    match orders::claim(tx, &key, &order.id, None, engine.now()).await? {
         Claim::Claimed | Claim::Ours => Ok(None),
         Claim::Taken(holder) => {
             let holder_order = orders::get(tx, &holder).await?;
@@ -211,7 +220,7 @@ async fn release(engine: &Payments, order: &Order, reason: &str) -> ApiResult<()
     let mut tx = engine.store.begin().await?;
     let seen = order.settle_reference.as_deref();
     if orders::reopen(&mut tx, &order.id, order.claim(), seen, reason, engine.now()).await? {
-        orders::release(&mut tx, order.claim(), &order.id).await?;
+        orders::release(&mut tx, order.claim(), &order.id, engine.now()).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -66,7 +66,7 @@ pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &Transf
     check_payer_binding(proof, verified.is_some()).map_err(rejected)?;
     // 6. The transaction, claimed atomically.
     let settling = Settling { scheme: "txHash", payer, claim_key };
-    if let Some(outcome) = claim(engine, &order, &settling, expired).await? {
+    if let Some(outcome) = claim(engine, &order, &settling, None, expired).await? {
         return Ok(outcome);
     }
     let order = Order {

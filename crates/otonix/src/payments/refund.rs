@@ -1,6 +1,7 @@
 //! Refunds (SPEC §5.5): a settled order that could not be delivered gives its amount back — to
 //! the credits of the requester's agent whose *verified* wallet paid, or, when there is none (or
-//! its balance is at its bound), as a refund owed to the payer (a `pending` credit).
+//! its balance is at its bound), as a refund owed to the payer (a `pending` credit). So does an
+//! authorization that moved money after it was released, when its order was paid otherwise.
 
 use serde_json::json;
 
@@ -9,19 +10,37 @@ use crate::error::ApiResult;
 use crate::money::MAX_BALANCE;
 use crate::store::orders::{self, Order};
 use crate::store::transactions::{self, Origin, Transaction};
-use crate::store::{agents, new_id};
+use crate::store::{Tx, agents, new_id};
 
 /// Refunds a settled order held by its claim; does nothing when it is no longer settled.
 pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
-    let now = engine.now();
     let mut tx = engine.store.begin().await?;
-    if !orders::mark_refunded(&mut tx, &order.id, order.claim(), now).await? {
+    if !orders::mark_refunded(&mut tx, &order.id, order.claim(), engine.now()).await? {
         return Ok(());
     }
     engine.products.refund(engine, &mut tx, order).await?;
     let payer = order.payer.clone().unwrap_or_default();
-    let agent = match agents::verified_agent_of(&mut tx, &order.api_key_id, &payer).await? {
-        Some(id) => agents::get(&mut tx, &id, now).await?.filter(|a| a.credits + order.amount <= MAX_BALANCE),
+    let description = format!("Refund of order {} ({})", order.id, order.description);
+    give_back(engine, &mut tx, order, &payer, description, order.tx_hash.as_deref()).await?;
+    tx.commit().await?;
+    tracing::warn!(order_id = %order.id, "paid order refunded after failed deliveries");
+    Ok(())
+}
+
+/// Books the return of `order.amount` paid by `payer` (in `settlement_tx`), in `tx`: a credit to
+/// the order's key's agent whose verified wallet is the payer's (a living one first, with room
+/// in its balance), else a `pending` credit owed to the payer.
+pub(super) async fn give_back(
+    engine: &Payments,
+    tx: &mut Tx,
+    order: &Order,
+    payer: &str,
+    description: String,
+    settlement_tx: Option<&str>,
+) -> ApiResult<()> {
+    let now = engine.now();
+    let agent = match agents::verified_agent_of(tx, &order.api_key_id, payer).await? {
+        Some(id) => agents::get(tx, &id, now).await?.filter(|a| a.credits + order.amount <= MAX_BALANCE),
         None => None,
     };
     let terms = &engine.terms;
@@ -31,10 +50,10 @@ pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
         kind: "credit".into(),
         amount: order.amount,
         currency: "USDC".into(),
-        description: Some(format!("Refund of order {} ({})", order.id, order.description)),
+        description: Some(description),
         status: if agent.is_some() { "completed" } else { "pending" }.into(),
         from_address: Some(terms.pay_to.to_checksum(None)),
-        to_address: order.payer.clone(),
+        to_address: Some(payer.to_owned()),
         tx_hash: None,
         agent_id: agent.map(|a| a.id),
         metadata: json!({
@@ -42,16 +61,14 @@ pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
             "chainId": terms.token.chain_id,
             "orderId": order.id,
             "category": "refund",
-            "settlementTx": order.tx_hash,
-            "refundOwedToPayer": order.payer,
+            "settlementTx": settlement_tx,
+            "refundOwedToPayer": payer,
         }),
         api_key_id: Some(order.api_key_id.clone()),
         credits_applied: true,
         origin: Origin::Payment,
         created_at: now,
     };
-    transactions::record(&mut tx, &engine.tiers, &transaction, now).await?;
-    tx.commit().await?;
-    tracing::warn!(order_id = %order.id, "paid order refunded after failed deliveries");
+    transactions::record(tx, &engine.tiers, &transaction, now).await?;
     Ok(())
 }

@@ -76,6 +76,15 @@ impl Terms {
         format!("eip3009:{}:{:#x}:{:#x}:{nonce:#x}", self.token.chain_id, self.token.verifying_contract, from)
     }
 
+    /// The authorizer and nonce of an authorization's claim key (see
+    /// [`Terms::authorization_claim`]).
+    pub fn parse_authorization_claim(claim_key: &str) -> Option<(Address, B256)> {
+        let mut parts = claim_key.strip_prefix("eip3009:")?.split(':');
+        let (_chain, _asset) = (parts.next()?, parts.next()?);
+        let (from, nonce) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+        parts.next().is_none().then_some((from, nonce))
+    }
+
     /// The claim key of a payer's transfers in an on-chain transaction:
     /// `tx:<chain>:<hash>:<payer>`. Every settled payment claims one, whichever way it was paid,
     /// so a payer's money in a transaction pays at most one order. It is per payer, not per

@@ -395,10 +395,18 @@ pub enum Claim {
     Taken(String),
 }
 
-/// Claims a payment (`claim_key`) for an order, atomically across replicas.
-pub async fn claim(conn: &mut AnyConnection, claim_key: &str, order_id: &str, now: Millis) -> StoreResult<Claim> {
-    let mut sql = Sql::new("INSERT INTO payment_claims (claim_key, order_id, created_at) VALUES (");
-    sql.bind(claim_key).push(", ").bind(order_id).push(", ").bind(now);
+/// Claims a payment (`claim_key`) for an order, atomically across replicas. `valid_before`
+/// (unix seconds) is an authorization's: until then a released claim is watched.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    claim_key: &str,
+    order_id: &str,
+    valid_before: Option<u64>,
+    now: Millis,
+) -> StoreResult<Claim> {
+    let mut sql = Sql::new("INSERT INTO payment_claims (claim_key, order_id, valid_before, created_at) VALUES (");
+    sql.bind(claim_key).push(", ").bind(order_id).push(", ");
+    sql.bind(valid_before.map(|v| i64::try_from(v).unwrap_or(i64::MAX))).push(", ").bind(now);
     sql.push(") ON CONFLICT (claim_key) DO NOTHING RETURNING order_id");
     if sql.fetch_optional(&mut *conn).await?.is_some() {
         return Ok(Claim::Claimed);
@@ -414,10 +422,66 @@ pub async fn claim(conn: &mut AnyConnection, claim_key: &str, order_id: &str, no
     Ok(if holder == order_id { Claim::Ours } else { Claim::Taken(holder) })
 }
 
-/// Releases a claim after a settlement that certainly moved no money.
-pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str) -> StoreResult<()> {
-    let mut sql = Sql::new("DELETE FROM payment_claims WHERE claim_key = ");
-    sql.bind(claim_key).push(" AND order_id = ").bind(order_id);
+/// Releases a claim after a settlement that moved no money: it stays pinned to its order (no
+/// other order may use the payment), and an authorization is watched until its `valid_before`.
+pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE payment_claims SET released_at = ");
+    sql.bind(now).push(", resolved_at = CASE WHEN valid_before IS NULL THEN ").bind(now);
+    sql.push(" ELSE NULL END WHERE claim_key = ").bind(claim_key).push(" AND order_id = ").bind(order_id);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Holds a released claim again (its payment is presented again for its order).
+pub async fn hold(conn: &mut AnyConnection, claim_key: &str) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE payment_claims SET released_at = NULL, resolved_at = NULL WHERE claim_key = ");
+    sql.bind(claim_key);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// A released authorization still watched.
+#[derive(Debug, Clone)]
+pub struct Released {
+    /// `eip3009:<chain>:<asset>:<from>:<nonce>`.
+    pub claim_key: String,
+    /// The order it is pinned to.
+    pub order_id: String,
+    /// Until when (unix seconds) it may move money.
+    pub valid_before: i64,
+    /// When it was released.
+    pub released_at: Millis,
+}
+
+/// The released authorizations still watched, least recently looked at first.
+pub async fn watched(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<Released>> {
+    let mut sql = Sql::new(
+        "SELECT claim_key, order_id, valid_before, released_at FROM payment_claims \
+         WHERE released_at IS NOT NULL AND resolved_at IS NULL ORDER BY released_at LIMIT ",
+    );
+    sql.bind(limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Released {
+                claim_key: r.try_get("claim_key")?,
+                order_id: r.try_get("order_id")?,
+                valid_before: r.try_get::<Option<i64>, _>("valid_before")?.unwrap_or(0),
+                released_at: r.try_get("released_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// Stops watching a released claim (`resolved`), or puts it at the back of the queue.
+pub async fn watched_done(conn: &mut AnyConnection, claim_key: &str, resolved: bool, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new(if resolved {
+        "UPDATE payment_claims SET resolved_at = "
+    } else {
+        "UPDATE payment_claims SET released_at = "
+    });
+    sql.bind(now).push(" WHERE released_at IS NOT NULL AND resolved_at IS NULL AND claim_key = ").bind(claim_key);
     sql.execute(&mut *conn).await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ mod pagination;
 mod pay;
 mod pay_cli;
 mod payments_attacks;
+mod payments_authorizations;
 mod payments_chain;
 mod payments_crash;
 mod payments_dev;

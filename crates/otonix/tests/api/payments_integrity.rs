@@ -331,3 +331,86 @@ async fn replicas_sharing_a_relayer_key_never_send_with_the_same_nonce() {
     assert_eq!(paid_to(&m).await, usdc(8.0));
     assert_eq!(m.credits().await, 8.0);
 }
+
+/// Submits a payer's signed authorization on chain ourselves, as anyone who holds it could.
+async fn submit_elsewhere(
+    m: &Market,
+    payer: &x402::signer::PrivateKeySigner,
+    c: &Challenge,
+    auth: &x402::Authorization,
+) {
+    let signature = sign_authorization(payer, &domain_from_requirements_v2(&c.accepted).unwrap(), auth).unwrap();
+    let (_, submitter) = m.chain.account(2);
+    let data = x402::calldata::transfer_with_authorization(auth, &signature);
+    let hash = m.chain.client().send_call(&submitter, m.chain.usdc(), data).await.unwrap();
+    let mined = m.chain.client().wait_for_receipt(hash, 1, Duration::from_secs(10)).await.unwrap().unwrap();
+    assert!(mined.success);
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what} within 20 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_released_authorization_that_moves_money_later_pays_its_order_or_is_refunded() {
+    let m = Market::on(TestChain::start().await, 1, |config| config.payments.sweep_interval_seconds = 1).await;
+    // A payer without funds, the verified wallet of a second agent of the key.
+    let (payer_address, payer) = m.chain.account(3);
+    let wallet_agent = m.app.register_agent(&m.key, json!({ "name": "wallet", "walletAddress": payer_address })).await;
+    let wallet_agent = wallet_agent["id"].as_str().unwrap().to_owned();
+    let signature = x402::signer::sign_wallet(&payer, &wallet_agent, payer_address).unwrap().to_hex();
+    let verify = format!("/api/agents/{wallet_agent}/wallet/verify");
+    assert_eq!(
+        m.app.post(&verify, crate::helpers::As::Key(&m.key), json!({ "signature": signature })).await.0,
+        StatusCode::OK
+    );
+
+    // 1. Refused for want of funds: the claim is released, pinned to its order. The payer is
+    //    funded and someone submits the authorization directly: the sweep settles the order with it.
+    let c = m.challenge(5.0).await;
+    let late = authorization(&payer, &c.accepted, m.now());
+    let (status, response, _) =
+        m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &late))).await;
+    assert_eq!(response["details"]["reason"], "settlement_failed", "{status} {response}");
+    m.chain.mint(payer_address, usdc(5.0)).await;
+    submit_elsewhere(&m, &payer, &c, &late).await;
+    eventually("the sweep delivers the order the late authorization paid", async || m.credits().await == 5.0).await;
+
+    // 2. Refused again, then the order is paid with another authorization; the first one is
+    //    submitted after all: its money goes back, to the agent whose verified wallet paid.
+    let body = json!({ "amount": 5.0, "n": 2 });
+    let c = challenge(&m.app, &m.key, &credits_path(&m.agent), &body).await;
+    let stray = authorization(&payer, &c.accepted, m.now());
+    let (_, response, _) = send(
+        &m.app,
+        &m.key,
+        &credits_path(&m.agent),
+        &body,
+        Some((HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &stray))),
+    )
+    .await;
+    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    m.chain.mint(payer_address, usdc(10.0)).await;
+    let (status, paid, _) = send(
+        &m.app,
+        &m.key,
+        &credits_path(&m.agent),
+        &body,
+        Some((HEADER_PAYMENT_SIGNATURE, &pay_header(&payer, &c, m.now()))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(m.credits().await, 10.0);
+    submit_elsewhere(&m, &payer, &c, &stray).await;
+    assert_eq!(paid_to(&m).await, usdc(15.0));
+    let refunded = || async { m.app.agent(&m.key, &wallet_agent).await["credits"].as_f64() == Some(5.0) };
+    eventually("the stray payment is refunded to the payer's agent", refunded).await;
+    assert_eq!(m.credits().await, 10.0, "the order was delivered once");
+    // And once only.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(m.app.agent(&m.key, &wallet_agent).await["credits"], 5);
+}

@@ -25,7 +25,7 @@ use crate::store::orders::{self, Order};
 use crate::store::{StoreError, leases};
 pub use chain::ChainSettler;
 pub use facilitator::FacilitatorSettler;
-pub use reader::ChainReader;
+pub use reader::{ChainReader, Fate};
 
 /// How a settlement attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use alloy_primitives::{Address, B256};
 use evm_rpc::{RpcClient, RpcError};
 use x402::calldata;
-use x402::constants::AUTHORIZATION_USED_TOPIC;
+use x402::constants::{AUTHORIZATION_CANCELED_TOPIC, AUTHORIZATION_USED_TOPIC};
 
 use super::{SettleReference, Settlement};
 use crate::payments::Terms;
@@ -16,6 +16,8 @@ use crate::payments::Terms;
 /// How far back to look for the transaction that used an authorization when nothing tells
 /// where to start (an authorization is valid for minutes; this covers hours on Base).
 const LOG_LOOKBACK_BLOCKS: u64 = 10_000;
+/// Blocks per `eth_getLogs` request (below the caps hosted providers put on ranges).
+const LOG_CHUNK_BLOCKS: u64 = 500;
 
 /// Reads the configured chain.
 pub struct ChainReader {
@@ -101,44 +103,55 @@ impl ChainReader {
         self.authorization_outcome(reference, None).await
     }
 
-    /// What the token says of the authorization of `reference`. Used: settled by the
-    /// transaction that used it, once that has its confirmations; failed when no transaction used
-    /// it since `fromBlock` (it was canceled, or used long before this payment: either way it
-    /// moved no money for this order). Unused: failed when `refused` says the chain refused it
-    /// (our simulation or transaction reverted), or when the chain's time has passed
-    /// `validBefore`; pending otherwise. Pending whenever the chain cannot be read.
+    /// What the token says of the authorization of `reference`, as a settlement: used by a
+    /// confirmed transaction is settled by it; canceled, used before this payment, or unused past
+    /// `validBefore` is failed; unused is failed too when `refused` says the chain refused it
+    /// (our simulation or transaction reverted); anything else is pending.
     pub async fn authorization_outcome(&self, reference: &SettleReference, refused: Option<&str>) -> Settlement {
+        let failed = |reason: &str| Settlement::Failed { reason: reason.to_owned() };
+        match self.fate(reference).await {
+            Fate::Used { tx, confirmed: true } => Settlement::Settled { tx_hash: tx },
+            Fate::Used { tx, confirmed: false } => {
+                Settlement::Pending { reference: Some(SettleReference { tx_hash: Some(tx), ..reference.clone() }) }
+            }
+            Fate::Canceled => failed("the authorization was canceled"),
+            Fate::UsedBefore => failed("the authorization was used before this payment"),
+            Fate::Unused { expired: true } => failed("the authorization expired unused"),
+            Fate::Unused { expired: false } => match refused {
+                Some(reason) => failed(reason),
+                None => pending(reference),
+            },
+            Fate::Unknown => pending(reference),
+        }
+    }
+
+    /// What became of the authorization of `reference`: the token's `authorizationState`, then
+    /// the `AuthorizationUsed` or `AuthorizationCanceled` log since `fromBlock` (the last
+    /// [`LOG_LOOKBACK_BLOCKS`] blocks when it is 0).
+    pub async fn fate(&self, reference: &SettleReference) -> Fate {
         let (Some(from), Some(nonce)) = (reference.from, reference.nonce) else {
-            return pending(reference);
+            return Fate::Unknown;
         };
         let state = self.rpc.call(None, self.asset, calldata::authorization_state(from, nonce)).await;
         match state.map(|out| calldata::decode_authorization_state(&out)) {
-            Ok(Ok(true)) => {
-                let tx = match self.find_use(from, nonce, reference.from_block).await {
-                    Ok(Some(tx)) => tx,
-                    Ok(None) => {
-                        return Settlement::Failed {
-                            reason: "the authorization was canceled, or used before this payment".into(),
-                        };
-                    }
-                    Err(_) => return pending(reference),
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => {
+                return match self.settled_time().await {
+                    Ok(time) => Fate::Unused { expired: time >= reference.valid_before },
+                    Err(_) => Fate::Unused { expired: false },
                 };
-                if self.confirmed(tx).await {
-                    Settlement::Settled { tx_hash: tx }
-                } else {
-                    Settlement::Pending { reference: Some(SettleReference { tx_hash: Some(tx), ..reference.clone() }) }
-                }
             }
-            Ok(Ok(false)) => match refused {
-                Some(reason) => Settlement::Failed { reason: reason.to_owned() },
-                None => match self.settled_time().await {
-                    Ok(time) if time >= reference.valid_before => {
-                        Settlement::Failed { reason: "the authorization expired unused".into() }
-                    }
-                    _ => pending(reference),
-                },
-            },
-            _ => pending(reference),
+            _ => return Fate::Unknown,
+        }
+        match self.find_log(AUTHORIZATION_USED_TOPIC, from, nonce, reference.from_block).await {
+            Ok(Some(tx)) => return Fate::Used { tx, confirmed: self.confirmed(tx).await },
+            Ok(None) => {}
+            Err(_) => return Fate::Unknown,
+        }
+        match self.find_log(AUTHORIZATION_CANCELED_TOPIC, from, nonce, reference.from_block).await {
+            Ok(Some(_)) => Fate::Canceled,
+            Ok(None) => Fate::UsedBefore,
+            Err(_) => Fate::Unknown,
         }
     }
 
@@ -154,17 +167,57 @@ impl ChainReader {
         self.rpc.block_timestamp(head.saturating_sub(self.confirmations - 1)).await
     }
 
-    /// The transaction that emitted `AuthorizationUsed(from, nonce)` since `from_block` (or the
-    /// last [`LOG_LOOKBACK_BLOCKS`] blocks when it is 0).
-    async fn find_use(&self, from: Address, nonce: B256, from_block: u64) -> Result<Option<B256>, RpcError> {
+    /// The transaction of the newest `topic(from, nonce)` log of our token since `from_block`
+    /// (the last [`LOG_LOOKBACK_BLOCKS`] when 0), read [`LOG_CHUNK_BLOCKS`] at a time, newest
+    /// first: providers cap the blocks one `eth_getLogs` may cover.
+    async fn find_log(
+        &self,
+        topic: B256,
+        from: Address,
+        nonce: B256,
+        from_block: u64,
+    ) -> Result<Option<B256>, RpcError> {
+        let head = self.rpc.block_number().await?;
         let start = match from_block {
-            0 => self.rpc.block_number().await?.saturating_sub(LOG_LOOKBACK_BLOCKS),
-            block => block,
+            0 => head.saturating_sub(LOG_LOOKBACK_BLOCKS),
+            block => block.min(head),
         };
-        let topics = vec![Some(AUTHORIZATION_USED_TOPIC), Some(from.into_word()), Some(nonce)];
-        let logs = self.rpc.logs(self.asset, topics, start, None).await?;
-        Ok(logs.first().map(|(tx, _)| *tx))
+        let topics = vec![Some(topic), Some(from.into_word()), Some(nonce)];
+        let mut high = head;
+        loop {
+            let low = high.saturating_sub(LOG_CHUNK_BLOCKS - 1).max(start);
+            if let Some((tx, _)) = self.rpc.logs(self.asset, topics.clone(), low, Some(high)).await?.last() {
+                return Ok(Some(*tx));
+            }
+            if low <= start {
+                return Ok(None);
+            }
+            high = low - 1;
+        }
     }
+}
+
+/// What became of an authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Used by this transaction (with its confirmations, or not yet).
+    Used {
+        /// The transaction.
+        tx: B256,
+        /// Whether it succeeded and has its confirmations.
+        confirmed: bool,
+    },
+    /// Canceled by its authorizer: it will never move money.
+    Canceled,
+    /// Used, but by no transaction in the blocks searched: long before this payment.
+    UsedBefore,
+    /// Not used; `expired` when the chain's time is past `validBefore` (it never will be).
+    Unused {
+        /// Past `validBefore`.
+        expired: bool,
+    },
+    /// The chain cannot be read now.
+    Unknown,
 }
 
 fn pending(reference: &SettleReference) -> Settlement {
