@@ -96,6 +96,27 @@ pub fn find_authorization_used<'a>(
     })
 }
 
+/// Whether the authorization of `(authorizer, nonce)` paid `value` to `to` in these logs: the
+/// `AuthorizationUsed` log of `token`, followed at once by its `Transfer(authorizer → to,
+/// value)` (FiatToken emits them in that order). The nonce alone does not tell which
+/// authorization spent it: its authorizer may sign another one with the same nonce.
+pub fn authorization_paid(
+    logs: &[ReceiptLog],
+    token: Address,
+    authorizer: Address,
+    nonce: B256,
+    to: Address,
+    value: U256,
+) -> bool {
+    let Some(used) = find_authorization_used(logs, token, authorizer, nonce) else {
+        return false;
+    };
+    logs.get(used + 1)
+        .filter(|log| log.address == token)
+        .and_then(decode_transfer)
+        .is_some_and(|t| t.from == authorizer && t.to == to && t.value == value)
+}
+
 /// Sum of the `Transfer`s emitted by `token` from `from` to `to` (other contracts, senders
 /// and recipients are ignored). Saturates instead of overflowing.
 pub fn sum_transfers<'a>(

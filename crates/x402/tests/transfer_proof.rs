@@ -6,8 +6,8 @@ use common::*;
 use x402::constants::{BASE_USDC, TRANSFER_TOPIC};
 use x402::proof::{ProofTerms, check_transfer_receipt, minimum_payment, tolerance_ppm_from_decimal};
 use x402::receipt::{
-    ReceiptLog, TxReceipt, authorization_used_log, decode_authorization_used, find_authorization_used, sum_transfers,
-    transfer_log,
+    ReceiptLog, TxReceipt, authorization_paid, authorization_used_log, decode_authorization_used,
+    find_authorization_used, sum_transfers, transfer_log,
 };
 use x402::{Address, Rejection, U256};
 
@@ -190,4 +190,24 @@ fn authorization_used_is_found_for_reconciliation() {
     assert_eq!(find_authorization_used(&logs, BASE_USDC, PAYER, b256(DOMAIN_SEPARATOR)), None);
     assert_eq!(find_authorization_used(&logs, Address::repeat_byte(0xee), PAYER, nonce), None);
     assert_eq!(decode_authorization_used(&logs[1]), None);
+}
+
+#[test]
+fn an_authorization_paid_only_when_its_transfer_follows_its_used_log() {
+    let nonce = b256(NONCE);
+    let used = authorization_used_log(BASE_USDC, PAYER, nonce);
+    let paid =
+        |logs: &[ReceiptLog], value: u64| authorization_paid(logs, BASE_USDC, PAYER, nonce, PAY_TO, U256::from(value));
+    assert!(paid(&[used.clone(), usdc(PAYER, PAY_TO, 5)], 5));
+    // The nonce spent by another authorization of the same payer: a different amount or recipient.
+    assert!(!paid(&[used.clone(), usdc(PAYER, PAY_TO, 0)], 5));
+    assert!(!paid(&[used.clone(), usdc(PAYER, PAYER, 5)], 5));
+    // The transfer must be the very next log, of the same token.
+    assert!(!paid(&[used.clone(), usdc(PAYER, PAY_TO, 1), usdc(PAYER, PAY_TO, 5)], 5));
+    assert!(!paid(&[usdc(PAYER, PAY_TO, 5), used.clone()], 5));
+    let elsewhere = transfer_log(Address::repeat_byte(7), PAYER, PAY_TO, U256::from(5));
+    assert!(!paid(&[used.clone(), elsewhere], 5));
+    // Another payer's or nonce's use proves nothing.
+    assert!(!paid(&[authorization_used_log(BASE_USDC, PAY_TO, nonce), usdc(PAYER, PAY_TO, 5)], 5));
+    assert!(!paid(&[usdc(PAYER, PAY_TO, 5)], 5));
 }

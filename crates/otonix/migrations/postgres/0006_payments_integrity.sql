@@ -33,4 +33,8 @@ UPDATE payment_orders SET params = '{"agentId":"' || lower(substr(path, 13, 36))
 ALTER TABLE payment_claims ADD COLUMN valid_before BIGINT;
 ALTER TABLE payment_claims ADD COLUMN released_at BIGINT;
 ALTER TABLE payment_claims ADD COLUMN resolved_at BIGINT;
-CREATE INDEX payment_claims_watch ON payment_claims (released_at) WHERE released_at IS NOT NULL AND resolved_at IS NULL;
+-- When the sweep last looked (its queue runs least recently looked at first), and when it first
+-- saw the nonce used without finding the transaction that used it.
+ALTER TABLE payment_claims ADD COLUMN watched_at BIGINT;
+ALTER TABLE payment_claims ADD COLUMN used_seen_at BIGINT;
+CREATE INDEX payment_claims_watch ON payment_claims (watched_at) WHERE released_at IS NOT NULL AND resolved_at IS NULL;

@@ -196,10 +196,10 @@ pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) ->
     }
 }
 
-/// Claims the payer's transfers in `tx_hash` for `order`, settled by it. `Some(holder)` when a
-/// transfer proof of the same payer and transaction already paid another order. Another EIP-3009
-/// payment of the same payer in the same transaction (a batch) holds the claim rightly: each
-/// authorization is claimed on its own, and either one blocks proofs of that transaction.
+/// Claims the payer's transfers in `hash` for `order`, settled by it. `Some(holder)` when a
+/// transfer proof of the same payer and transaction already counted them for another order.
+/// Another authorization of the same payer in the same transaction (a batch) may hold the claim
+/// rightly — for its order, or for its refund: each authorization is its own money.
 async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: &B256) -> ApiResult<Option<String>> {
     let Some(Ok(payer)) = order.payer.as_deref().map(str::parse::<alloy_primitives::Address>) else {
         return Err(ApiError::internal(anyhow::anyhow!("order {} settled without a payer", order.id)));
@@ -208,8 +208,9 @@ async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: 
     match orders::claim(tx, &key, &order.id, None, engine.now()).await? {
         Claim::Claimed | Claim::Ours => Ok(None),
         Claim::Taken(holder) => {
-            let holder_order = orders::get(tx, &holder).await?;
-            Ok((holder_order.and_then(|o| o.scheme).as_deref() != Some("exact")).then_some(holder))
+            let counted_by_a_proof =
+                orders::get(tx, &holder).await?.is_some_and(|h| h.claim_key.as_deref() == Some(&key));
+            Ok(counted_by_a_proof.then_some(holder))
         }
     }
 }

@@ -426,8 +426,9 @@ pub async fn claim(
 /// other order may use the payment), and an authorization is watched until its `valid_before`.
 pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str, now: Millis) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE payment_claims SET released_at = ");
-    sql.bind(now).push(", resolved_at = CASE WHEN valid_before IS NULL THEN ").bind(now);
-    sql.push(" ELSE NULL END WHERE claim_key = ").bind(claim_key).push(" AND order_id = ").bind(order_id);
+    sql.bind(now).push(", watched_at = ").bind(now).push(", used_seen_at = NULL");
+    sql.push(", resolved_at = CASE WHEN valid_before IS NULL THEN ").bind(now).push(" ELSE NULL END");
+    sql.push(" WHERE claim_key = ").bind(claim_key).push(" AND order_id = ").bind(order_id);
     sql.execute(&mut *conn).await?;
     Ok(())
 }
@@ -449,15 +450,17 @@ pub struct Released {
     pub order_id: String,
     /// Until when (unix seconds) it may move money.
     pub valid_before: i64,
-    /// When it was released.
-    pub released_at: Millis,
+    /// When the sweep last looked at it (or when it was released).
+    pub watched_at: Millis,
+    /// When its nonce was first seen used without a trace of the transaction that used it.
+    pub used_seen_at: Option<Millis>,
 }
 
 /// The released authorizations still watched, least recently looked at first.
 pub async fn watched(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<Released>> {
     let mut sql = Sql::new(
-        "SELECT claim_key, order_id, valid_before, released_at FROM payment_claims \
-         WHERE released_at IS NOT NULL AND resolved_at IS NULL ORDER BY released_at LIMIT ",
+        "SELECT claim_key, order_id, valid_before, watched_at, used_seen_at FROM payment_claims \
+         WHERE released_at IS NOT NULL AND resolved_at IS NULL ORDER BY watched_at LIMIT ",
     );
     sql.bind(limit);
     let rows = sql.fetch_all(&mut *conn).await?;
@@ -467,21 +470,31 @@ pub async fn watched(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<Re
                 claim_key: r.try_get("claim_key")?,
                 order_id: r.try_get("order_id")?,
                 valid_before: r.try_get::<Option<i64>, _>("valid_before")?.unwrap_or(0),
-                released_at: r.try_get("released_at")?,
+                watched_at: r.try_get::<Option<i64>, _>("watched_at")?.unwrap_or(0),
+                used_seen_at: r.try_get("used_seen_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
 }
 
-/// Stops watching a released claim (`resolved`), or puts it at the back of the queue.
-pub async fn watched_done(conn: &mut AnyConnection, claim_key: &str, resolved: bool, now: Millis) -> StoreResult<()> {
+/// Done looking at a released claim for now: stops watching it (`resolved`) or puts it at the
+/// back of the queue. False when it is no longer watched (held again, or resolved meanwhile):
+/// then nothing may be done on the strength of this look.
+pub async fn watched_done(conn: &mut AnyConnection, claim_key: &str, resolved: bool, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new(if resolved {
         "UPDATE payment_claims SET resolved_at = "
     } else {
-        "UPDATE payment_claims SET released_at = "
+        "UPDATE payment_claims SET watched_at = "
     });
     sql.bind(now).push(" WHERE released_at IS NOT NULL AND resolved_at IS NULL AND claim_key = ").bind(claim_key);
-    sql.execute(&mut *conn).await?;
-    Ok(())
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// Notes that a watched claim's nonce is used without a trace; returns when that was first seen.
+pub async fn used_seen(conn: &mut AnyConnection, claim_key: &str, now: Millis) -> StoreResult<Millis> {
+    let mut sql = Sql::new("UPDATE payment_claims SET used_seen_at = COALESCE(used_seen_at, ");
+    sql.bind(now).push(") WHERE claim_key = ").bind(claim_key).push(" RETURNING used_seen_at");
+    let row = sql.fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| r.try_get::<i64, _>("used_seen_at")).transpose()?.unwrap_or(now))
 }

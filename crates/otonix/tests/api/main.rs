@@ -25,6 +25,7 @@ mod payments_crash;
 mod payments_dev;
 mod payments_facilitator;
 mod payments_integrity;
+mod payments_watch;
 mod permissions;
 mod process;
 mod readme;

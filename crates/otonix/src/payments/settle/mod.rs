@@ -13,7 +13,7 @@ mod reader;
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use evm_rpc::RpcClient;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -66,6 +66,10 @@ pub struct SettleReference {
     pub from: Option<Address>,
     /// The authorization nonce.
     pub nonce: Option<B256>,
+    /// What the authorization pays to `payTo`: a transaction that used its nonce settled it only
+    /// if it carries this transfer (the authorizer may have signed another with the same nonce).
+    #[serde(default)]
+    pub value: Option<U256>,
     /// From this block time (unix seconds) on, an unused authorization can never settle.
     pub valid_before: u64,
     /// The transaction we are about to send (its hash is known before it is broadcast), or the
@@ -81,6 +85,7 @@ impl SettleReference {
         Self {
             from: Some(payment.authorization.from),
             nonce: Some(payment.authorization.nonce),
+            value: Some(payment.authorization.value),
             valid_before: u64::try_from(payment.authorization.valid_before).unwrap_or(u64::MAX),
             tx_hash: None,
             from_block: 0,

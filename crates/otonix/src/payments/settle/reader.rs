@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use evm_rpc::{RpcClient, RpcError};
 use x402::calldata;
 use x402::constants::{AUTHORIZATION_CANCELED_TOPIC, AUTHORIZATION_USED_TOPIC};
+use x402::receipt::authorization_paid;
 
 use super::{SettleReference, Settlement};
 use crate::payments::Terms;
@@ -23,6 +24,7 @@ const LOG_CHUNK_BLOCKS: u64 = 500;
 pub struct ChainReader {
     rpc: RpcClient,
     asset: Address,
+    pay_to: Address,
     chain_id: u64,
     confirmations: u64,
     checked: tokio::sync::OnceCell<()>,
@@ -34,6 +36,7 @@ impl ChainReader {
         Self {
             rpc,
             asset: terms.token.verifying_contract,
+            pay_to: terms.pay_to,
             chain_id: terms.token.chain_id,
             confirmations: terms.confirmations.max(1),
             checked: tokio::sync::OnceCell::new(),
@@ -104,8 +107,8 @@ impl ChainReader {
     }
 
     /// What the token says of the authorization of `reference`, as a settlement: used by a
-    /// confirmed transaction is settled by it; canceled, used before this payment, or unused past
-    /// `validBefore` is failed; unused is failed too when `refused` says the chain refused it
+    /// confirmed transaction that carries its transfer is settled by it; canceled, spent by
+    /// another authorization, used before this payment, or unused past `validBefore` is failed; unused is failed too when `refused` says the chain refused it
     /// (our simulation or transaction reverted); anything else is pending.
     pub async fn authorization_outcome(&self, reference: &SettleReference, refused: Option<&str>) -> Settlement {
         let failed = |reason: &str| Settlement::Failed { reason: reason.to_owned() };
@@ -115,6 +118,7 @@ impl ChainReader {
                 Settlement::Pending { reference: Some(SettleReference { tx_hash: Some(tx), ..reference.clone() }) }
             }
             Fate::Canceled => failed("the authorization was canceled"),
+            Fate::SpentOtherwise => failed("the authorization's nonce was spent by another authorization"),
             Fate::UsedBefore => failed("the authorization was used before this payment"),
             Fate::Unused { expired: true } => failed("the authorization expired unused"),
             Fate::Unused { expired: false } => match refused {
@@ -144,7 +148,7 @@ impl ChainReader {
             _ => return Fate::Unknown,
         }
         match self.find_log(AUTHORIZATION_USED_TOPIC, from, nonce, reference.from_block).await {
-            Ok(Some(tx)) => return Fate::Used { tx, confirmed: self.confirmed(tx).await },
+            Ok(Some(tx)) => return self.use_in(tx, from, nonce, reference.value).await,
             Ok(None) => {}
             Err(_) => return Fate::Unknown,
         }
@@ -155,9 +159,22 @@ impl ChainReader {
         }
     }
 
-    /// Whether `tx` succeeded and has its confirmations.
-    pub async fn confirmed(&self, tx: B256) -> bool {
-        matches!(self.rpc.wait_for_receipt(tx, self.confirmations, Duration::ZERO).await, Ok(Some(r)) if r.success)
+    /// What `tx`, which used the nonce of `(from, nonce)`, says of the authorization: it paid
+    /// `value` to `payTo` (used, with or without its confirmations), or the nonce went to
+    /// another authorization.
+    async fn use_in(&self, tx: B256, from: Address, nonce: B256, value: Option<U256>) -> Fate {
+        let Some(value) = value else {
+            return Fate::Unknown;
+        };
+        let (receipt, head) = match (self.rpc.transaction_receipt(tx).await, self.rpc.block_number().await) {
+            (Ok(Some(receipt)), Ok(head)) => (receipt, head),
+            _ => return Fate::Unknown,
+        };
+        if !receipt.success || !authorization_paid(&receipt.logs, self.asset, from, nonce, self.pay_to, value) {
+            return Fate::SpentOtherwise;
+        }
+        let confirmations = head.saturating_add(1).saturating_sub(receipt.block_number);
+        Fate::Used { tx, confirmed: confirmations >= self.confirmations }
     }
 
     /// The time of the newest block with our confirmations: no block from then on can go back
@@ -209,6 +226,9 @@ pub enum Fate {
     },
     /// Canceled by its authorizer: it will never move money.
     Canceled,
+    /// Its nonce was spent by another authorization of the same authorizer (another amount or
+    /// recipient): it will never move money.
+    SpentOtherwise,
     /// Used, but by no transaction in the blocks searched: long before this payment.
     UsedBefore,
     /// Not used; `expired` when the chain's time is past `validBefore` (it never will be).
