@@ -37,4 +37,6 @@ ALTER TABLE payment_claims ADD COLUMN resolved_at INTEGER;
 -- saw the nonce used without finding the transaction that used it.
 ALTER TABLE payment_claims ADD COLUMN watched_at INTEGER;
 ALTER TABLE payment_claims ADD COLUMN used_seen_at INTEGER;
+-- A released authorization whose late payment was refunded: it may never pay again.
+ALTER TABLE payment_claims ADD COLUMN refunded_at INTEGER;
 CREATE INDEX payment_claims_watch ON payment_claims (watched_at) WHERE released_at IS NOT NULL AND resolved_at IS NULL;

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::extract::{ApiJson, PathId, typed};
 use super::validate::Check;
-use super::x402::{payment_header, respond};
+use super::x402::pay;
 use crate::auth::Principal;
 use crate::error::{ApiResult, ErrorBody};
 use crate::payments::{Credits, CreditsParams, PaidRequest, canonical};
@@ -72,6 +72,5 @@ pub async fn buy_credits(
         canonical_body: canonical::canonical_json(&raw),
     };
     let params = CreditsParams { agent_id, amount: amount.unwrap_or_default() };
-    let outcome = state.payments.process(&Credits, &request, &params, payment_header(&headers)).await?;
-    respond(outcome)
+    pay(&state, Credits, request, params, &headers).await
 }

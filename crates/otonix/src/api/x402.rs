@@ -14,7 +14,7 @@ use x402::encode_header;
 
 use crate::error::{ApiError, ApiResult};
 use crate::money::micros_to_f64;
-use crate::payments::{Outcome, Paid};
+use crate::payments::{Outcome, Paid, PaidRequest, Product};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -49,8 +49,25 @@ pub async fn get_x402_config(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// Runs the payment part of a paid request (see [`crate::payments::Payments::process`]) to its
+/// end even if the client hangs up — a settlement is never cut off halfway by a dropped
+/// connection — and answers its outcome.
+pub async fn pay<P: Product>(
+    state: &AppState,
+    product: P,
+    request: PaidRequest,
+    params: P::Params,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let header = payment_header(headers).map(str::to_owned);
+    let state = state.clone();
+    let task =
+        tokio::spawn(async move { state.payments.process(&product, &request, &params, header.as_deref()).await });
+    respond(task.await.map_err(ApiError::internal)??)
+}
+
 /// The payment header of a request: `PAYMENT-SIGNATURE` (v2) or `X-PAYMENT` (v1, v2, proofs).
-pub fn payment_header(headers: &HeaderMap) -> Option<&str> {
+fn payment_header(headers: &HeaderMap) -> Option<&str> {
     [x402::constants::HEADER_PAYMENT_SIGNATURE, x402::constants::HEADER_X_PAYMENT]
         .into_iter()
         .find_map(|name| headers.get(name))
@@ -58,7 +75,7 @@ pub fn payment_header(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The HTTP answer to a payment outcome.
-pub fn respond(outcome: Outcome) -> ApiResult<Response> {
+fn respond(outcome: Outcome) -> ApiResult<Response> {
     match outcome {
         Outcome::Challenge(challenge) => {
             let mut response = (StatusCode::PAYMENT_REQUIRED, Json(&challenge.body)).into_response();

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::money::micros_to_json;
 use crate::store::Tx;
 use crate::store::orders::{self, Claim, Order, OrderStatus, Settling};
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 
 /// What to do with `order`, which a payment with `claim_key` wants to pay: `None` when it is
 /// open (or expired, for the caller to judge) and the payment should go on; otherwise the
@@ -86,7 +86,15 @@ pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiR
     let reference: Option<SettleReference> =
         order.settle_reference.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let settlement = match reference {
-        Some(reference) => engine.settler.reconcile(&reference, wait).await,
+        Some(mut reference) => {
+            reference.value.get_or_insert(U256::from(order.amount.max(0) as u64));
+            engine.settler.reconcile(&reference, wait).await
+        }
+        // A transfer proof was checked on chain before its claim: its money moved, in its hash.
+        None if order.scheme.as_deref() == Some("txHash") => match proven_transaction(order.claim()) {
+            Some(tx_hash) => Settlement::Settled { tx_hash },
+            None => Settlement::Pending { reference: None },
+        },
         // Dev mode settles in one step: do it again.
         None if engine.settler.chain().is_none() && engine.terms.mode == crate::config::PaymentMode::Dev => {
             Settlement::Settled { tx_hash: dev_transaction(order.claim()) }
@@ -98,6 +106,11 @@ pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiR
         None => Settlement::Pending { reference: None },
     };
     record(engine, order, settlement).await
+}
+
+/// The transaction of a transfer proof's claim key (`tx:<chain>:<hash>:<payer>`).
+fn proven_transaction(claim_key: &str) -> Option<B256> {
+    claim_key.strip_prefix("tx:")?.split(':').nth(1)?.parse().ok()
 }
 
 /// Claims the payment under its unique key and marks the order `settling`, in one database

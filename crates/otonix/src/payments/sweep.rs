@@ -156,14 +156,15 @@ impl Payments {
         if !orders::watched_done(&mut db, &released.claim_key, true, self.now()).await? {
             return Ok(false);
         }
-        // The payer's transfers in `tx` are now the refund's: no proof may count them later.
+        // The payer's transfers in `tx` are now this refund's: no proof may count them later.
         let transfers = self.terms.transaction_claim(&tx, from);
-        let refunded_as = format!("refund:{}", order.id);
+        let refunded_as = orders::refund_holder(&released.claim_key);
         let refund = match orders::claim(&mut db, &transfers, &refunded_as, None, self.now()).await? {
             Claim::Claimed => true,
             Claim::Ours => false,
-            // Another authorization of the batch holds them (its own money), or a proof of this
-            // very transaction does (it counted this money for its order: nothing to give back).
+            // Another authorization of the batch holds them, for its order or its refund (its own
+            // money); or a proof of this very transaction does (it counted this money for its
+            // order: nothing to give back).
             Claim::Taken(holder) => {
                 orders::get(&mut db, &holder).await?.is_none_or(|h| h.claim_key.as_deref() != Some(&transfers))
             }
@@ -176,6 +177,7 @@ impl Payments {
                 order.status.as_str()
             );
             give_back(self, &mut db, order, &payer, description, Some(&format!("{tx:#x}"))).await?;
+            orders::mark_claim_refunded(&mut db, &released.claim_key, self.now()).await?;
             tracing::warn!(order_id = %order.id, tx_hash = %tx, "a released authorization moved money; refunded");
         }
         db.commit().await?;

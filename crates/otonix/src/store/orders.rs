@@ -411,15 +411,33 @@ pub async fn claim(
     if sql.fetch_optional(&mut *conn).await?.is_some() {
         return Ok(Claim::Claimed);
     }
-    let mut sql = Sql::new("SELECT order_id FROM payment_claims WHERE claim_key = ");
+    let mut sql = Sql::new("SELECT order_id, refunded_at FROM payment_claims WHERE claim_key = ");
     sql.bind(claim_key);
-    let holder: String = sql
+    let row = sql
         .fetch_optional(&mut *conn)
         .await?
-        .map(|r| r.try_get("order_id"))
-        .transpose()?
         .ok_or_else(|| StoreError::Corrupt(format!("claim {claim_key} vanished")))?;
-    Ok(if holder == order_id { Claim::Ours } else { Claim::Taken(holder) })
+    let holder: String = row.try_get("order_id")?;
+    let refunded: Option<i64> = row.try_get("refunded_at")?;
+    Ok(match (holder == order_id, refunded) {
+        // Its money was given back: it pays nothing any more, not even its own order.
+        (_, Some(_)) => Claim::Taken(refund_holder(claim_key)),
+        (true, None) => Claim::Ours,
+        (false, None) => Claim::Taken(holder),
+    })
+}
+
+/// Who holds the transfers of a released authorization whose late payment was refunded.
+pub fn refund_holder(claim_key: &str) -> String {
+    format!("refund:{claim_key}")
+}
+
+/// Marks a released authorization refunded (with its refund): it may never pay again.
+pub async fn mark_claim_refunded(conn: &mut AnyConnection, claim_key: &str, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE payment_claims SET refunded_at = ");
+    sql.bind(now).push(" WHERE claim_key = ").bind(claim_key);
+    sql.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Releases a claim after a settlement that moved no money: it stays pinned to its order (no

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use x402::signer::PrivateKeySigner;
 
 use crate::helpers::{TestApp, TestKey, spawn_app, spawn_app_with};
+use crate::market::{Market, USDC};
 use crate::pay::credits_path;
-use crate::payments_chain::{Market, USDC};
 
 /// `testchain/` at the workspace root.
 fn testchain_dir() -> PathBuf {

@@ -4,7 +4,7 @@
 use alloy_primitives::U256;
 use x402::signer::PrivateKeySigner;
 
-use crate::payments_chain::{Market, USDC};
+use crate::market::{Market, USDC};
 use crate::process::otonix;
 
 async fn pay(m: &Market, signer: &PrivateKeySigner, amount: u64, extra: &[&str]) -> (bool, String, String) {

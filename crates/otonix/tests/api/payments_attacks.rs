@@ -12,91 +12,22 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use evm_rpc::RpcClient;
-use otonix::config::{PaymentMode, Secret};
+use otonix::config::PaymentMode;
 use otonix_testchain::TestChain;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
 use x402::signer::{PrivateKeySigner, domain_from_requirements_v2, sign_authorization};
-use x402::{Authorization, PaymentSignature};
 
 use crate::helpers::TestKey;
+use crate::market::{Market, bundle, market_behind_proxy, usdc};
 use crate::pay::{authorization, challenge, credits_path, pay_header, payment_header, send, top_up};
-use crate::payments_chain::{Market, USDC};
-use crate::rpc_proxy::{Fault, Gate, RpcProxy};
-
-fn usdc(amount: f64) -> U256 {
-    U256::from((amount * USDC as f64).round() as u64)
-}
-
-async fn paid_to(m: &Market) -> U256 {
-    m.chain.balance(m.pay_to).await
-}
-
-/// A market whose server reads the chain through a fault-injecting proxy.
-async fn market_behind_proxy(adjust: impl FnOnce(&mut otonix::Config)) -> (Market, RpcProxy) {
-    let chain = TestChain::start().await;
-    let proxy = RpcProxy::start(&chain.url).await;
-    let url = proxy.url.clone();
-    let market = Market::on(chain, 1, move |config| {
-        config.payments.rpc_url = Some(Secret::new(url));
-        adjust(config);
-    })
-    .await;
-    (market, proxy)
-}
-
-async fn order_status(m: &Market, order_id: &str) -> String {
-    let store = m.app.store().await;
-    let order = otonix::store::orders::get(&mut store.read().await.unwrap(), order_id).await.unwrap().unwrap();
-    order.status.as_str().to_owned()
-}
+use crate::rpc_proxy::{Fault, Gate};
 
 // ---------------------------------------------------------------------------------------------
 // One transaction, two payers: the claim `tx:<chain>:<hash>` counts a whole transaction once,
 // whatever it carries.
 // ---------------------------------------------------------------------------------------------
-
-/// Where the bundler contract lives on the test chain.
-const BUNDLER: Address = Address::new([0xb0; 20]);
-
-/// Runtime code of a minimal bundler (like a multicall, an ERC-4337 bundle, a relayer's batch):
-/// it forwards the two 292-byte `transferWithAuthorization` calls its calldata holds to the
-/// token, in one transaction, and reverts if either fails.
-fn bundler_runtime(token: Address) -> String {
-    let call = |code: &mut Vec<u8>| {
-        // CALL(gas, token, 0, 0, 292, 0, 0); revert unless it succeeded
-        code.extend([0x60, 0x00, 0x60, 0x00, 0x61, 0x01, 0x24, 0x60, 0x00, 0x60, 0x00, 0x73]);
-        code.extend(token.as_slice());
-        code.extend([0x5a, 0xf1, 0x15, 0x61, 0x00, 0x60, 0x57]);
-    };
-    // CALLDATACOPY(0, 0, 292)
-    let mut code = vec![0x61, 0x01, 0x24, 0x60, 0x00, 0x60, 0x00, 0x37];
-    call(&mut code);
-    // CALLDATACOPY(0, 292, 292)
-    code.extend([0x61, 0x01, 0x24, 0x61, 0x01, 0x24, 0x60, 0x00, 0x37]);
-    call(&mut code);
-    code.push(0x00);
-    assert_eq!(code.len(), 0x60, "the revert target is at 0x60");
-    code.extend([0x5b, 0x60, 0x00, 0x80, 0xfd]);
-    format!("0x{}", hex::encode(code))
-}
-
-/// Sends both authorizations in one transaction through the bundler; returns its hash (mined).
-async fn bundle(chain: &TestChain, calls: [(&Authorization, &PaymentSignature); 2]) -> B256 {
-    chain.rpc("anvil_setCode", json!([BUNDLER, bundler_runtime(chain.usdc())])).await;
-    let mut data = Vec::new();
-    for (authorization, signature) in calls {
-        let call = x402::calldata::transfer_with_authorization(authorization, signature);
-        assert_eq!(call.len(), 292);
-        data.extend(call);
-    }
-    let (_, sender) = chain.account(4);
-    let hash = chain.client().send_call(&sender, BUNDLER, data).await.expect("the bundle is sent");
-    let receipt = chain.client().wait_for_receipt(hash, 1, Duration::from_secs(10)).await.unwrap().unwrap();
-    assert!(receipt.success, "the bundle reverted");
-    hash
-}
 
 /// A key with an agent, and a funded wallet that is not bound to it (proofs are signed).
 async fn buyer(m: &Market, name: &str, account: usize) -> (TestKey, String, Address, PrivateKeySigner) {
@@ -132,7 +63,7 @@ async fn a_frontrunner_who_bundles_the_victims_authorization_with_his_own_voids_
     let (status, paid, _) =
         send(&m.app, &thief, &credits_path(&thief_agent), &top_up(5.0), Some(("X-Payment", &proof))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
-    assert_eq!(paid_to(&m).await, usdc(10.0), "both payers paid 5");
+    assert_eq!(m.paid_to().await, usdc(10.0), "both payers paid 5");
 
     // The victim's request: its authorization moved its 5 USDC to payTo.
     let (status, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &victim_header)).await;
@@ -140,7 +71,7 @@ async fn a_frontrunner_who_bundles_the_victims_authorization_with_his_own_voids_
         (status, m.credits().await),
         (StatusCode::CREATED, 5.0),
         "the victim's authorization paid payTo 5 USDC, but the order is {} and the answer {response}",
-        order_status(&m, &victim_order.order_id).await
+        m.order_status(&victim_order.order_id).await
     );
 }
 
@@ -162,7 +93,7 @@ async fn two_customers_whose_transfers_share_one_bundle_transaction_are_both_ser
     let alice_signature = sign_authorization(&alice_wallet, &domain, &alice_auth).unwrap();
     let bob_signature = sign_authorization(&bob_wallet, &domain, &bob_auth).unwrap();
     let tx = bundle(&m.chain, [(&alice_auth, &alice_signature), (&bob_auth, &bob_signature)]).await;
-    assert_eq!(paid_to(&m).await, usdc(7.0));
+    assert_eq!(m.paid_to().await, usdc(7.0));
 
     let proof = m.proof(&alice_order.order_id, tx, alice_address, Some(&alice_wallet));
     let (status, paid, _) =
@@ -284,8 +215,8 @@ async fn a_facilitator_error_after_its_broadcast_does_not_release_a_payment_that
     let c = m.challenge(6.0).await;
     let header = pay_header(&m.payer, &c, m.now());
     let (first, response, _) = m.pay(6.0, (HEADER_PAYMENT_SIGNATURE, &header)).await;
-    assert_eq!(paid_to(&m).await, usdc(6.0), "the facilitator's transaction moved the money");
-    let status_after_first = order_status(&m, &c.order_id).await;
+    assert_eq!(m.paid_to().await, usdc(6.0), "the facilitator's transaction moved the money");
+    let status_after_first = m.order_status(&c.order_id).await;
     // A client retries the same request with the same payment, as the SPEC says.
     let (status, again, _) = m.pay(6.0, (HEADER_PAYMENT_SIGNATURE, &header)).await;
     assert_eq!(
@@ -310,7 +241,7 @@ async fn one_facilitator_settlement_cannot_pay_a_second_order_as_a_transfer_proo
     let second = challenge(&m.app, &m.key, &credits_path(&m.agent), &body).await;
     let proof = m.proof(&second.order_id, tx, m.payer.address(), None);
     let (status, response, _) = send(&m.app, &m.key, &credits_path(&m.agent), &body, Some(("X-Payment", &proof))).await;
-    assert_eq!(paid_to(&m).await, usdc(5.0), "one payment of 5");
+    assert_eq!(m.paid_to().await, usdc(5.0), "one payment of 5");
     assert_eq!(
         (status, response["error"].as_str()),
         (StatusCode::PAYMENT_REQUIRED, Some("payment_already_used")),
@@ -350,7 +281,7 @@ fn cancel_calldata(chain: &TestChain, signer: &PrivateKeySigner, nonce: B256) ->
 /// delivered by the sweep.
 #[tokio::test]
 async fn canceled_authorizations_cannot_keep_the_sweep_from_delivering_a_paid_order() {
-    let (m, proxy) = market_behind_proxy(|config| config.payments.sweep_interval_seconds = 1).await;
+    let (m, proxy) = market_behind_proxy(1, |config| config.payments.sweep_interval_seconds = 1).await;
     let (thief, thief_agent, _, _) = buyer(&m, "thief", 3).await;
     let (_, gas_payer) = m.chain.account(7);
     let path = credits_path(&thief_agent);
@@ -379,7 +310,7 @@ async fn canceled_authorizations_cannot_keep_the_sweep_from_delivering_a_paid_or
     proxy.inject(Fault::LoseAnswerAfterSend);
     let (status, response, _) = m.pay(4.0, (HEADER_PAYMENT_SIGNATURE, &pay_header(&m.payer, &c, m.now()))).await;
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{response}");
-    assert_eq!(paid_to(&m).await, usdc(4.0));
+    assert_eq!(m.paid_to().await, usdc(4.0));
 
     // The sweep should deliver it.
     m.app.clock.advance_secs(120);
@@ -391,7 +322,7 @@ async fn canceled_authorizations_cannot_keep_the_sweep_from_delivering_a_paid_or
         m.credits().await,
         4.0,
         "the customer's 4 USDC are at payTo but its order is still {} after the sweep ran for 15 s",
-        order_status(&m, &c.order_id).await
+        m.order_status(&c.order_id).await
     );
 }
 
@@ -408,7 +339,7 @@ async fn canceled_authorizations_cannot_keep_the_sweep_from_delivering_a_paid_or
 /// flight: the money moves, the attempt finds the order open and answers 402 `order_reopened`.
 #[tokio::test]
 async fn the_sweep_does_not_reopen_an_order_whose_attempt_broadcast_after_the_sweep_read_it() {
-    let (m, proxy) = market_behind_proxy(|config| config.payments.sweep_interval_seconds = 1).await;
+    let (m, proxy) = market_behind_proxy(1, |config| config.payments.sweep_interval_seconds = 1).await;
     // An earlier order, settling with a reference (its broadcast swallowed): the sweep takes it
     // first, and waits for its receipt.
     let first = m.challenge(1.0).await;
@@ -459,13 +390,13 @@ async fn the_sweep_does_not_reopen_an_order_whose_attempt_broadcast_after_the_sw
     // The sweep goes on with its read of the attacked order.
     sweep_busy.open();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-    while order_status(&m, &c.order_id).await != "open" && tokio::time::Instant::now() < deadline {
+    while m.order_status(&c.order_id).await != "open" && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let meanwhile = order_status(&m, &c.order_id).await;
+    let meanwhile = m.order_status(&c.order_id).await;
     in_flight.open();
     let (status, answer) = attempt.await.unwrap();
-    assert_eq!(paid_to(&m).await, usdc(5.0), "the attempt's transaction moved 5 USDC");
+    assert_eq!(m.paid_to().await, usdc(5.0), "the attempt's transaction moved 5 USDC");
     assert_eq!(
         (status, m.credits().await),
         (StatusCode::CREATED, 5.0),

@@ -20,19 +20,9 @@ use x402::constants::HEADER_PAYMENT_SIGNATURE;
 use x402::signer::{PrivateKeySigner, domain_from_requirements_v2, sign_authorization};
 use x402::wire::{Eip3009Authorization, ExactEvmPayload, PaymentPayloadV2, PaymentRequirementsV2};
 
+use crate::market::{Market, USDC, usdc};
 use crate::pay::{authorization, challenge, credits_path, pay_header, payment_header, send, top_up};
-use crate::payments_chain::{Market, USDC};
 use crate::rpc_proxy::{Fault, RpcProxy};
-
-fn usdc(amount: f64) -> U256 {
-    U256::from((amount * USDC as f64).round() as u64)
-}
-
-async fn order_status(m: &Market, order_id: &str) -> String {
-    let store = m.app.store().await;
-    let order = otonix::store::orders::get(&mut store.read().await.unwrap(), order_id).await.unwrap().unwrap();
-    order.status.as_str().to_owned()
-}
 
 /// What anyone can read from a mined `transferWithAuthorization` call: the authorization and
 /// its signature, as an x402 payment header for `accepted` (someone else's order).
@@ -131,7 +121,7 @@ async fn a_reverted_settlement_does_not_hand_the_victims_authorization_to_anothe
         status == StatusCode::PAYMENT_REQUIRED && thief_credits == 0.0 && victim_balance == usdc(1000.0),
         "a stranger's key spent the victim's authorization: answer {status} {response}, the stranger's agent now \
          holds {thief_credits} credits, the victim's wallet {victim_balance} (of 1000 USDC); the victim's order is {}",
-        order_status(&m, &c.order_id).await
+        m.order_status(&c.order_id).await
     );
 }
 
@@ -259,6 +249,6 @@ async fn a_payment_used_first_by_someone_else_is_delivered_behind_a_provider_tha
         m.credits().await,
         6.0,
         "the payer's 6 USDC reached payTo through this authorization; answers {answers:?}, the order is {}",
-        order_status(&m, &c.order_id).await
+        m.order_status(&c.order_id).await
     );
 }

@@ -2,104 +2,15 @@
 //! token at the Base USDC address): EIP-3009 authorizations settled by the relayer, transfer
 //! proofs read from receipts, and every rejection the SPEC lists for them.
 
-use alloy_primitives::{Address, U256};
-use otonix::Config;
-use otonix::config::{PaymentMode, Secret};
-use otonix_testchain::TestChain;
+use alloy_primitives::U256;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
-use x402::signer::{PrivateKeySigner, sign_order, sign_wallet};
+use x402::signer::PrivateKeySigner;
 
-use crate::helpers::{As, TestApp, TestKey, spawn_app_with};
-use crate::pay::{Challenge, challenge, credits_path, decode, pay_header, send, top_up};
-
-/// A chain, a server settling on it, and the parties.
-pub struct Market {
-    pub chain: TestChain,
-    pub app: TestApp,
-    pub key: TestKey,
-    pub pay_to: Address,
-    pub payer: PrivateKeySigner,
-    /// An agent of `key` whose wallet is the payer's.
-    pub agent: String,
-}
-
-/// 1 USDC in atomic units.
-pub const USDC: u64 = 1_000_000;
-
-impl Market {
-    /// Starts everything; the payer holds 1,000 test USDC.
-    pub async fn open(confirmations: u64) -> Self {
-        Self::on(TestChain::start().await, confirmations, |_| {}).await
-    }
-
-    /// A server settling on `chain` after `adjust` changed its configuration (the agent's wallet,
-    /// the payer's, is verified).
-    pub async fn on(chain: TestChain, confirmations: u64, adjust: impl FnOnce(&mut Config)) -> Self {
-        let (_, relayer) = chain.account(0);
-        let (payer_address, payer) = chain.account(1);
-        let pay_to = PrivateKeySigner::random().address();
-        chain.mint(payer_address, U256::from(1000 * USDC)).await;
-        let url = chain.url.clone();
-        let app = spawn_app_with(move |config| {
-            config.payments.mode = PaymentMode::Chain;
-            config.payments.rpc_url = Some(Secret::new(url));
-            config.payments.relayer_key = Some(Secret::new(format!("0x{}", hex::encode(relayer.to_bytes()))));
-            config.payments.pay_to = pay_to.to_checksum(None);
-            config.payments.confirmations = confirmations;
-            config.payments.settlement_timeout_seconds = 10;
-            adjust(config);
-        })
-        .await;
-        let key = app.create_key("buyer").await;
-        let agent = app
-            .register_agent(&key, json!({ "name": "payer", "walletAddress": payer_address.to_checksum(None) }))
-            .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let signature = sign_wallet(&payer, &agent, payer_address).unwrap().to_hex();
-        let (status, verified) = app
-            .post(&format!("/api/agents/{agent}/wallet/verify"), As::Key(&key), json!({ "signature": signature }))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{verified}");
-        Self { chain, app, key, pay_to, payer, agent }
-    }
-
-    pub fn now(&self) -> u64 {
-        (otonix::Clock::now_ms(self.app.clock.as_ref()) / 1000) as u64
-    }
-
-    pub async fn credits(&self) -> f64 {
-        self.app.agent(&self.key, &self.agent).await["credits"].as_f64().unwrap()
-    }
-
-    pub async fn challenge(&self, amount: f64) -> Challenge {
-        challenge(&self.app, &self.key, &credits_path(&self.agent), &top_up(amount)).await
-    }
-
-    /// Sends the top-up of `amount` with a payment header.
-    pub async fn pay(&self, amount: f64, header: (&str, &str)) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-        send(&self.app, &self.key, &credits_path(&self.agent), &top_up(amount), Some(header)).await
-    }
-
-    /// A transfer-proof header.
-    pub fn proof(
-        &self,
-        order_id: &str,
-        tx_hash: alloy_primitives::B256,
-        payer: Address,
-        signer: Option<&PrivateKeySigner>,
-    ) -> String {
-        let mut proof =
-            json!({ "orderId": order_id, "txHash": format!("{tx_hash:#x}"), "payer": payer.to_checksum(None) });
-        if let Some(signer) = signer {
-            proof["signature"] = json!(sign_order(signer, order_id).unwrap().to_hex());
-        }
-        x402::encode_header(&proof)
-    }
-}
+use crate::helpers::As;
+use crate::market::{Market, USDC};
+use crate::pay::{challenge, credits_path, decode, pay_header, send, top_up};
 
 fn usdc(amount: u64) -> U256 {
     U256::from(amount)

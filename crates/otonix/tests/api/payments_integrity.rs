@@ -5,40 +5,19 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{B256, U256};
+use alloy_primitives::B256;
 use otonix_testchain::TestChain;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
 use x402::signer::{domain_from_requirements_v2, sign_authorization};
 
+use crate::market::{Market, market_behind_proxy, until, usdc};
 use crate::pay::{Challenge, authorization, challenge, credits_path, pay_header, payment_header, send, top_up};
-use crate::payments_chain::{Market, USDC};
-use crate::rpc_proxy::{Fault, Gate, RpcProxy};
-
-fn usdc(amount: f64) -> U256 {
-    U256::from((amount * USDC as f64) as u64)
-}
-
-/// A market whose server reads the chain through a fault-injecting proxy.
-async fn market_behind_proxy(confirmations: u64, adjust: impl FnOnce(&mut otonix::Config)) -> (Market, RpcProxy) {
-    let chain = TestChain::start().await;
-    let proxy = RpcProxy::start(&chain.url).await;
-    let url = proxy.url.clone();
-    let market = Market::on(chain, confirmations, move |config| {
-        config.payments.rpc_url = Some(otonix::config::Secret::new(url));
-        adjust(config);
-    })
-    .await;
-    (market, proxy)
-}
+use crate::rpc_proxy::{Fault, Gate};
 
 fn assert_refused(status: StatusCode, body: &Value, code: &str) {
     assert_eq!((status, body["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some(code)), "{body}");
-}
-
-async fn paid_to(m: &Market) -> U256 {
-    m.chain.balance(m.pay_to).await
 }
 
 #[tokio::test]
@@ -61,7 +40,7 @@ async fn the_hash_of_an_eip3009_settlement_cannot_pay_a_second_order_as_a_transf
     let (status, response, _) = send(&m.app, &m.key, &credits_path(&m.agent), &body, Some(("X-Payment", &proof))).await;
     assert_refused(status, &response, "payment_already_used");
     assert_eq!(m.credits().await, 5.0);
-    assert_eq!(paid_to(&m).await, usdc(5.0));
+    assert_eq!(m.paid_to().await, usdc(5.0));
     // The engine booked it with its hash: booking the hash again by hand is a duplicate.
     let manual = json!({ "type": "credit", "amount": 1, "txHash": format!("{settlement:#x}") });
     let (status, _) = m.app.post("/api/transactions", crate::helpers::As::Key(&m.key), manual).await;
@@ -112,7 +91,7 @@ async fn an_authorization_someone_else_already_submitted_pays_its_order_once() {
     assert_eq!(status, StatusCode::CREATED, "the money reached payTo through this authorization: {paid}");
     assert_eq!(paid["receipt"]["txHash"], format!("{theirs:#x}"));
     assert_eq!(m.credits().await, 6.0);
-    assert_eq!(paid_to(&m).await, usdc(6.0));
+    assert_eq!(m.paid_to().await, usdc(6.0));
 }
 
 #[tokio::test]
@@ -133,7 +112,7 @@ async fn a_broadcast_whose_answer_is_lost_is_pending_and_its_order_is_never_paid
     let (status, paid, _) = m.pay(4.0, (HEADER_PAYMENT_SIGNATURE, &first)).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     assert_eq!(m.credits().await, 4.0);
-    assert_eq!(paid_to(&m).await, usdc(4.0), "taken once");
+    assert_eq!(m.paid_to().await, usdc(4.0), "taken once");
 }
 
 #[tokio::test]
@@ -146,7 +125,7 @@ async fn an_answer_that_comes_after_the_timeout_leaves_the_payment_pending() {
     assert_refused(status, &response, "payment_pending");
     let (status, paid, _) = m.pay(2.0, (HEADER_PAYMENT_SIGNATURE, &header)).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
-    assert_eq!(paid_to(&m).await, usdc(2.0));
+    assert_eq!(m.paid_to().await, usdc(2.0));
 }
 
 #[tokio::test]
@@ -207,7 +186,7 @@ async fn an_attempt_that_outlives_its_claim_cannot_charge_an_order_paid_meanwhil
     let (status, late) = stalled.await.unwrap();
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{late}");
     m.chain.mine(1).await;
-    assert_eq!(paid_to(&m).await, usdc(5.0), "taken once");
+    assert_eq!(m.paid_to().await, usdc(5.0), "taken once");
     assert_eq!(m.credits().await, 5.0);
 }
 
@@ -264,7 +243,7 @@ async fn an_unsent_authorization_expires_by_the_chains_clock_not_the_servers() {
     // The order is open again and the payer pays it once.
     let (status, paid, _) = m.pay(3.0, (HEADER_PAYMENT_SIGNATURE, &pay_header(&m.payer, &c, m.now()))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
-    assert_eq!(paid_to(&m).await, usdc(3.0));
+    assert_eq!(m.paid_to().await, usdc(3.0));
 }
 
 #[tokio::test]
@@ -328,46 +307,15 @@ async fn replicas_sharing_a_relayer_key_never_send_with_the_same_nonce() {
     for (status, response, _) in futures::future::join_all(payments).await {
         assert_eq!(status, StatusCode::CREATED, "{response}");
     }
-    assert_eq!(paid_to(&m).await, usdc(8.0));
+    assert_eq!(m.paid_to().await, usdc(8.0));
     assert_eq!(m.credits().await, 8.0);
-}
-
-/// Submits a payer's signed authorization on chain ourselves, as anyone who holds it could.
-async fn submit_elsewhere(
-    m: &Market,
-    payer: &x402::signer::PrivateKeySigner,
-    c: &Challenge,
-    auth: &x402::Authorization,
-) {
-    let signature = sign_authorization(payer, &domain_from_requirements_v2(&c.accepted).unwrap(), auth).unwrap();
-    let (_, submitter) = m.chain.account(2);
-    let data = x402::calldata::transfer_with_authorization(auth, &signature);
-    let hash = m.chain.client().send_call(&submitter, m.chain.usdc(), data).await.unwrap();
-    let mined = m.chain.client().wait_for_receipt(hash, 1, Duration::from_secs(10)).await.unwrap().unwrap();
-    assert!(mined.success);
-}
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "{what} within 20 s");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 #[tokio::test]
 async fn a_released_authorization_that_moves_money_later_pays_its_order_or_is_refunded() {
     let m = Market::on(TestChain::start().await, 1, |config| config.payments.sweep_interval_seconds = 1).await;
     // A payer without funds, the verified wallet of a second agent of the key.
-    let (payer_address, payer) = m.chain.account(3);
-    let wallet_agent = m.app.register_agent(&m.key, json!({ "name": "wallet", "walletAddress": payer_address })).await;
-    let wallet_agent = wallet_agent["id"].as_str().unwrap().to_owned();
-    let signature = x402::signer::sign_wallet(&payer, &wallet_agent, payer_address).unwrap().to_hex();
-    let verify = format!("/api/agents/{wallet_agent}/wallet/verify");
-    assert_eq!(
-        m.app.post(&verify, crate::helpers::As::Key(&m.key), json!({ "signature": signature })).await.0,
-        StatusCode::OK
-    );
+    let (payer_address, payer, wallet_agent) = m.verified_payer(3).await;
 
     // 1. Refused for want of funds: the claim is released, pinned to its order. The payer is
     //    funded and someone submits the authorization directly: the sweep settles the order with it.
@@ -377,8 +325,11 @@ async fn a_released_authorization_that_moves_money_later_pays_its_order_or_is_re
         m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &late))).await;
     assert_eq!(response["details"]["reason"], "settlement_failed", "{status} {response}");
     m.chain.mint(payer_address, usdc(5.0)).await;
-    submit_elsewhere(&m, &payer, &c, &late).await;
-    eventually("the sweep delivers the order the late authorization paid", async || m.credits().await == 5.0).await;
+    m.submit(&payer, &c.accepted, &late).await;
+    assert!(
+        until(20, async || m.credits().await == 5.0).await,
+        "the sweep delivers the order the late authorization paid"
+    );
 
     // 2. Refused again, then the order is paid with another authorization; the first one is
     //    submitted after all: its money goes back, to the agent whose verified wallet paid.
@@ -405,10 +356,10 @@ async fn a_released_authorization_that_moves_money_later_pays_its_order_or_is_re
     .await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     assert_eq!(m.credits().await, 10.0);
-    submit_elsewhere(&m, &payer, &c, &stray).await;
-    assert_eq!(paid_to(&m).await, usdc(15.0));
+    m.submit(&payer, &c.accepted, &stray).await;
+    assert_eq!(m.paid_to().await, usdc(15.0));
     let refunded = || async { m.app.agent(&m.key, &wallet_agent).await["credits"].as_f64() == Some(5.0) };
-    eventually("the stray payment is refunded to the payer's agent", refunded).await;
+    assert!(until(20, refunded).await, "the stray payment is refunded to the payer's agent");
     assert_eq!(m.credits().await, 10.0, "the order was delivered once");
     // And once only.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -6,23 +6,17 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::U256;
 use otonix::config::Secret;
 use otonix_testchain::TestChain;
 use reqwest::StatusCode;
 use serde_json::json;
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
 use x402::eip712::Authorization;
-use x402::signer::{PrivateKeySigner, domain_from_requirements_v2, sign_authorization};
 
-use crate::helpers::As;
-use crate::pay::{Challenge, authorization, pay_header, payment_header};
-use crate::payments_chain::{Market, USDC};
+use crate::market::{Market, usdc};
+use crate::pay::{authorization, pay_header, payment_header};
 use crate::rpc_proxy::{Fault, Gate, RpcProxy};
-
-fn usdc(amount: f64) -> U256 {
-    U256::from((amount * USDC as f64).round() as u64)
-}
 
 async fn market(proxied: bool) -> (Market, Option<RpcProxy>) {
     let chain = TestChain::start().await;
@@ -38,46 +32,10 @@ async fn market(proxied: bool) -> (Market, Option<RpcProxy>) {
     (m, proxy)
 }
 
-/// A payer without funds (`account(index)`), the verified wallet of a second agent of the key.
-async fn verified_payer(m: &Market, index: usize) -> (Address, PrivateKeySigner, String) {
-    let (address, signer) = m.chain.account(index);
-    let agent =
-        m.app.register_agent(&m.key, json!({ "name": format!("wallet{index}"), "walletAddress": address })).await;
-    let agent = agent["id"].as_str().unwrap().to_owned();
-    let signature = x402::signer::sign_wallet(&signer, &agent, address).unwrap().to_hex();
-    let (status, body) = m
-        .app
-        .post(&format!("/api/agents/{agent}/wallet/verify"), As::Key(&m.key), json!({ "signature": signature }))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (address, signer, agent)
-}
-
-/// Submits `auth` (signed by `payer`) to the token directly, from a third account.
-async fn submit(m: &Market, payer: &PrivateKeySigner, c: &Challenge, auth: &Authorization) -> B256 {
-    let signature = sign_authorization(payer, &domain_from_requirements_v2(&c.accepted).unwrap(), auth).unwrap();
-    let (_, submitter) = m.chain.account(2);
-    let data = x402::calldata::transfer_with_authorization(auth, &signature);
-    let hash = m.chain.client().send_call(&submitter, m.chain.usdc(), data).await.unwrap();
-    let mined = m.chain.client().wait_for_receipt(hash, 1, Duration::from_secs(10)).await.unwrap().unwrap();
-    assert!(mined.success);
-    hash
-}
-
 /// Another authorization of the same payer under the same nonce: nothing to payTo (the payer
 /// sends 0 to itself). It consumes the nonce, and the token logs `AuthorizationUsed(from, nonce)`.
 fn same_nonce_to_self(auth: &Authorization) -> Authorization {
     Authorization { to: auth.from, value: U256::ZERO, ..*auth }
-}
-
-async fn agent_credits(m: &Market, agent: &str) -> f64 {
-    m.app.agent(&m.key, agent).await["credits"].as_f64().unwrap()
-}
-
-async fn order_status(m: &Market, order_id: &str) -> String {
-    let store = m.app.store().await;
-    let order = otonix::store::orders::get(&mut store.read().await.unwrap(), order_id).await.unwrap().unwrap();
-    order.status.as_str().to_owned()
 }
 
 /// Gives the sweep (every second) `secs` seconds; the first sample where `ok` fails is returned.
@@ -103,17 +61,17 @@ async fn over(secs: u64, mut ok: impl AsyncFnMut() -> Option<String>) -> Option<
 #[tokio::test]
 async fn a_nonce_spent_by_another_authorization_does_not_pay_the_pinned_order() {
     let (m, _) = market(false).await;
-    let (_, payer, _) = verified_payer(&m, 3).await;
+    let (_, payer, _) = m.verified_payer(3).await;
     let c = m.challenge(50.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
     let (_, response, _) = m.pay(50.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
     assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
 
-    submit(&m, &payer, &c, &same_nonce_to_self(&auth)).await;
+    m.submit(&payer, &c.accepted, &same_nonce_to_self(&auth)).await;
     assert_eq!(m.chain.balance(m.pay_to).await, U256::ZERO, "nothing reached payTo");
     let bad = over(5, async || {
         let credits = m.credits().await;
-        let status = order_status(&m, &c.order_id).await;
+        let status = m.order_status(&c.order_id).await;
         (credits != 0.0).then(|| format!("{credits} credits, order {status}"))
     })
     .await;
@@ -126,7 +84,7 @@ async fn a_nonce_spent_by_another_authorization_does_not_pay_the_pinned_order() 
 #[tokio::test]
 async fn a_nonce_spent_by_another_authorization_is_not_refunded() {
     let (m, _) = market(false).await;
-    let (_, payer, wallet_agent) = verified_payer(&m, 3).await;
+    let (_, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
     let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
@@ -134,10 +92,10 @@ async fn a_nonce_spent_by_another_authorization_is_not_refunded() {
     let (status, paid, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &pay_header(&m.payer, &c, m.now()))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
 
-    submit(&m, &payer, &c, &same_nonce_to_self(&auth)).await;
+    m.submit(&payer, &c.accepted, &same_nonce_to_self(&auth)).await;
     assert_eq!(m.chain.balance(m.pay_to).await, usdc(5.0), "5 USDC paid once");
     let bad = over(5, async || {
-        let refunded = agent_credits(&m, &wallet_agent).await;
+        let refunded = m.agent_credits(&wallet_agent).await;
         (refunded != 0.0).then(|| format!("{refunded} credits refunded"))
     })
     .await;
@@ -152,10 +110,10 @@ async fn a_nonce_spent_by_another_authorization_is_not_refunded() {
 #[tokio::test]
 async fn an_authorization_whose_nonce_was_spent_by_another_is_not_settled_by_that_transaction() {
     let (m, _) = market(false).await;
-    let (_, payer, _) = verified_payer(&m, 3).await;
+    let (_, payer, _) = m.verified_payer(3).await;
     let c = m.challenge(50.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
-    submit(&m, &payer, &c, &same_nonce_to_self(&auth)).await;
+    m.submit(&payer, &c.accepted, &same_nonce_to_self(&auth)).await;
     let (status, response, _) =
         m.pay(50.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
     assert_ne!(status, StatusCode::CREATED, "50 credits for a 0 USDC transaction: {response}");
@@ -176,7 +134,7 @@ async fn an_authorization_whose_nonce_was_spent_by_another_is_not_settled_by_tha
 async fn a_proof_of_the_transaction_that_used_a_released_authorization_is_not_also_refunded() {
     let (m, proxy) = market(true).await;
     let proxy = proxy.unwrap();
-    let (payer_address, payer, wallet_agent) = verified_payer(&m, 3).await;
+    let (payer_address, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
     let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
@@ -187,14 +145,14 @@ async fn a_proof_of_the_transaction_that_used_a_released_authorization_is_not_al
     proxy.inject(Fault::Hold { method: "eth_call", gate: gate.clone() });
     gate.arrival().await;
     m.chain.mint(payer_address, usdc(5.0)).await;
-    let tx = submit(&m, &payer, &c, &auth).await;
+    let tx = m.submit(&payer, &c.accepted, &auth).await;
     let (status, paid, _) = m.pay(5.0, ("X-Payment", &m.proof(&c.order_id, tx, payer_address, None))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     assert_eq!(m.credits().await, 5.0);
     gate.open();
 
     let bad = over(5, async || {
-        let refunded = agent_credits(&m, &wallet_agent).await;
+        let refunded = m.agent_credits(&wallet_agent).await;
         (refunded != 0.0).then(|| format!("{refunded} credits refunded"))
     })
     .await;
@@ -212,7 +170,7 @@ async fn a_proof_of_the_transaction_that_used_a_released_authorization_is_not_al
 async fn a_retry_that_settles_a_released_authorization_while_the_sweep_looks_at_it_is_not_refunded_too() {
     let (m, proxy) = market(true).await;
     let proxy = proxy.unwrap();
-    let (payer_address, payer, wallet_agent) = verified_payer(&m, 3).await;
+    let (payer_address, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
     let header = payment_header(&payer, &c.accepted, &auth);
@@ -229,7 +187,7 @@ async fn a_retry_that_settles_a_released_authorization_while_the_sweep_looks_at_
     gate.open();
 
     let bad = over(5, async || {
-        let refunded = agent_credits(&m, &wallet_agent).await;
+        let refunded = m.agent_credits(&wallet_agent).await;
         (refunded != 0.0).then(|| format!("{refunded} credits refunded"))
     })
     .await;
@@ -284,11 +242,11 @@ async fn an_authorization_used_long_ago_stops_being_watched_after_its_grace() {
         config.payments.rpc_url = Some(Secret::new(url));
     })
     .await;
-    let (_, payer, _) = verified_payer(&m, 3).await;
+    let (_, payer, _) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
     // Its nonce is spent (0 USDC to the payer himself); the node shows no log of it.
-    submit(&m, &payer, &c, &same_nonce_to_self(&auth)).await;
+    m.submit(&payer, &c.accepted, &same_nonce_to_self(&auth)).await;
     let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
     assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
 

@@ -38,7 +38,7 @@ pub trait Product: Send + Sync + 'static {
     const RESOURCE: &'static str;
     /// What a request buys, parsed and normalized by its handler, stored with the order so that
     /// delivery never reads the request again.
-    type Params: Serialize + DeserializeOwned + Send + Sync;
+    type Params: Serialize + DeserializeOwned + Send + Sync + 'static;
 
     /// Prices a request and checks that it can be bought now: a refusal comes before any order
     /// exists, so nobody is asked to pay for a request that would fail.
