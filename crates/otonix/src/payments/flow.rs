@@ -135,7 +135,10 @@ pub async fn claim(
         return Err(ApiError::PaymentAlreadyUsed);
     }
     if orders::mark_settling(&mut tx, &order.id, settling, expired_too, now).await? {
-        orders::hold(&mut tx, &settling.claim_key).await?;
+        // Its money may have been refunded since the claim was read: then it pays nothing.
+        if !orders::hold(&mut tx, &settling.claim_key).await? {
+            return Err(ApiError::PaymentAlreadyUsed);
+        }
         tx.commit().await?;
         return Ok(None);
     }
@@ -210,7 +213,8 @@ pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) ->
 }
 
 /// Claims the payer's transfers in `hash` for `order`, settled by it. `Some(holder)` when a
-/// transfer proof of the same payer and transaction already counted them for another order.
+/// transfer proof of the same payer and transaction already counted them for another order, or
+/// when they were refunded as this very authorization's late payment.
 /// Another authorization of the same payer in the same transaction (a batch) may hold the claim
 /// rightly — for its order, or for its refund: each authorization is its own money.
 async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: &B256) -> ApiResult<Option<String>> {
@@ -221,9 +225,11 @@ async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: 
     match orders::claim(tx, &key, &order.id, None, engine.now()).await? {
         Claim::Claimed | Claim::Ours => Ok(None),
         Claim::Taken(holder) => {
+            // Refunded already (this authorization's own refund), or counted by a proof.
+            let own_refund = holder == orders::refund_holder(order.claim());
             let counted_by_a_proof =
                 orders::get(tx, &holder).await?.is_some_and(|h| h.claim_key.as_deref() == Some(&key));
-            Ok(counted_by_a_proof.then_some(holder))
+            Ok((own_refund || counted_by_a_proof).then_some(holder))
         }
     }
 }

@@ -451,12 +451,12 @@ pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str, 
     Ok(())
 }
 
-/// Holds a released claim again (its payment is presented again for its order).
-pub async fn hold(conn: &mut AnyConnection, claim_key: &str) -> StoreResult<()> {
+/// Holds a claim (again: its payment is presented again for its order). False when its money
+/// was refunded meanwhile: then it pays nothing.
+pub async fn hold(conn: &mut AnyConnection, claim_key: &str) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_claims SET released_at = NULL, resolved_at = NULL WHERE claim_key = ");
-    sql.bind(claim_key);
-    sql.execute(&mut *conn).await?;
-    Ok(())
+    sql.bind(claim_key).push(" AND refunded_at IS NULL");
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
 /// A released authorization still watched.
