@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use super::deliver::{deliver_or_count, stored_answer};
-use super::settle::{SettleReference, Settlement, dev_transaction};
+use super::settle::{SettleReference, Settlement, Settler, dev_transaction};
 use super::{ABANDONED_AFTER_MS, Outcome, Payments};
 use crate::clock::format_rfc3339;
 use crate::error::{ApiError, ApiResult};
@@ -96,7 +96,7 @@ pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiR
             None => Settlement::Pending { reference: None },
         },
         // Dev mode settles in one step: do it again.
-        None if engine.settler.chain().is_none() && engine.terms.mode == crate::config::PaymentMode::Dev => {
+        None if matches!(engine.settler, Settler::Dev) => {
             Settlement::Settled { tx_hash: dev_transaction(order.claim()) }
         }
         // No reference: nothing was broadcast. Past a while, the attempt is dead.

@@ -44,9 +44,7 @@ pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &Transf
     let receipt = chain.rpc().transaction_receipt(proof.tx_hash).await.map_err(|e| unavailable(e.to_string()))?;
     let head = chain.rpc().block_number().await.map_err(|e| unavailable(e.to_string()))?;
     if expired
-        && receipt
-            .as_ref()
-            .is_none_or(|r| i64::try_from(r.block_timestamp).unwrap_or(i64::MAX / 1000) * 1000 > order.expires_at)
+        && receipt.as_ref().is_none_or(|r| r.block_timestamp.saturating_mul(1000) > order.expires_at.max(0) as u64)
     {
         return Err(ApiError::OrderExpired);
     }

@@ -252,22 +252,22 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
         .iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("api_key_id")?)))
         .collect::<Result<_, sqlx::Error>>()?;
-    // What each key revoked now did, over its own subtree.
+    // What each key revoked now did, over its own subtree: its agents and itself count for it and
+    // for every ancestor up to the revoked root.
+    let parents: std::collections::HashMap<&str, &str> =
+        tree.iter().filter_map(|(k, p)| Some((k.as_str(), p.as_deref()?))).collect();
     let mut totals = std::collections::HashMap::<&str, (i64, i64)>::new();
     for revoked in &revoked_now {
         let agents = deactivated_now.iter().filter(|(_, k)| k == revoked).count() as i64;
-        let mut node = Some(revoked.as_str());
-        let mut first = true;
-        while let Some(current) = node {
-            let entry = totals.entry(current).or_default();
+        totals.entry(revoked.as_str()).or_default().0 += agents;
+        let mut node = revoked.as_str();
+        while node != id
+            && let Some(&parent) = parents.get(node)
+        {
+            let entry = totals.entry(parent).or_default();
             entry.0 += agents;
-            entry.1 += i64::from(!first);
-            first = false;
-            node = if current == id {
-                None
-            } else {
-                tree.iter().find(|(k, _)| k == current).and_then(|(_, p)| p.as_deref())
-            };
+            entry.1 += 1;
+            node = parent;
         }
     }
     for revoked in &revoked_now {
