@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod domain;
 pub mod error;
 pub mod money;
 pub mod payments;
@@ -17,7 +18,6 @@ pub mod private_files;
 pub mod sanitize;
 pub mod state;
 pub mod store;
-pub mod survival;
 pub mod telemetry;
 pub mod wire;
 
@@ -35,10 +35,9 @@ pub use config::Config;
 
 use auth::admin;
 use auth::cache::KeyCache;
+use domain::survival::TierRules;
 use state::{AppState, Shared};
 use store::Store;
-use store::hot::HotWriter;
-use survival::TierRules;
 
 /// A built server: listening, migrated, not yet serving.
 pub struct Application {
@@ -58,18 +57,16 @@ impl Application {
     /// Builds the server with an injected clock (tests move it).
     pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let store = Store::connect(&config.database, &config.data_dir).await.context("connecting to the database")?;
+        let mut store =
+            Store::connect(&config.database, &config.data_dir).await.context("connecting to the database")?;
         store.migrate().await.context("applying database migrations")?;
         let (admin_token, token_file) = admin::load_or_generate(config.auth.admin_token.as_ref(), &config.data_dir)
             .context("loading the admin token")?;
         if let Some(path) = token_file {
             tracing::info!(path = %path.display(), "admin token is in this file");
         }
-        let writers = match store.backend() {
-            store::Backend::Sqlite => 1,
-            store::Backend::Postgres => config.batching.postgres_writers,
-        };
-        let (hot, writer_handles) = HotWriter::spawn(&store, clock.clone(), writers, config.batching.max_batch)
+        let writer_handles = store
+            .start_writers(clock.clone(), config.batching.postgres_writers, config.batching.max_batch)
             .await
             .context("starting the batch writer")?;
         let tiers = TierRules::from_config(&config.tiers);
@@ -88,7 +85,6 @@ impl Application {
             tiers,
             key_cache: KeyCache::new(Duration::from_secs(config.auth.key_cache_seconds)),
             admin_token,
-            hot,
             clock,
             store: store.clone(),
             config,
@@ -127,7 +123,8 @@ impl Application {
             task.abort();
             let _ = task.await;
         }
-        // The router (and with it every queue sender) is gone: the writers drain and stop.
+        // No request is in flight any more: the writers commit what is queued and stop.
+        self.store.stop_writers();
         for writer in self.writers {
             let _ = writer.await;
         }

@@ -1,4 +1,4 @@
-//! The state every handler shares: configuration, database, hot-path writer, clock, credentials.
+//! The state every handler shares: configuration, database, clock, credentials.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -7,9 +7,8 @@ use crate::auth::admin::AdminToken;
 use crate::auth::cache::KeyCache;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::domain::survival::TierRules;
 use crate::store::Store;
-use crate::store::hot::HotWriter;
-use crate::survival::TierRules;
 
 /// Cheap-to-clone handle on the shared state.
 #[derive(Clone)]
@@ -21,8 +20,6 @@ pub struct Shared {
     pub config: Config,
     /// The database.
     pub store: Store,
-    /// Group-commit writer for heartbeats and actions.
-    pub hot: HotWriter,
     /// The clock.
     pub clock: SharedClock,
     /// The admin token.

@@ -76,6 +76,12 @@ impl ListQuery {
         self.check.one_of(name, value, allowed)
     }
 
+    /// A filter on a [`Vocabulary`](crate::domain::Vocabulary) (a status, a type).
+    pub fn word<T: crate::domain::Vocabulary>(&mut self, name: &str) -> Option<T> {
+        let value = self.params.get(name).cloned();
+        self.check.word(name, value)
+    }
+
     /// A timestamp filter.
     pub fn timestamp(&mut self, name: &str) -> Option<Millis> {
         let value = self.params.get(name).cloned();

@@ -107,6 +107,16 @@ impl Check {
         value
     }
 
+    /// An optional name of a [`Vocabulary`](crate::domain::Vocabulary) (a status, a type).
+    pub fn word<T: crate::domain::Vocabulary>(&mut self, field: &str, value: Option<String>) -> Option<T> {
+        let text = value?;
+        let word = T::parse(&text);
+        if word.is_none() {
+            self.fail(field, format!("must be one of: {}", T::NAMES.join(", ")));
+        }
+        word
+    }
+
     /// An optional EVM address, returned EIP-55 checksummed.
     pub fn address(&mut self, field: &str, value: Option<String>) -> Option<String> {
         let text = value?;

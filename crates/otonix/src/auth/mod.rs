@@ -52,6 +52,15 @@ impl Principal {
         }
     }
 
+    /// The caller as the write rules see it (`None` for anonymous callers).
+    pub fn caller(&self) -> Option<crate::domain::Caller<'_>> {
+        match self {
+            Self::Admin => Some(crate::domain::Caller::Admin),
+            Self::Key(key) => Some(crate::domain::Caller::Key(&key.id)),
+            Self::Anonymous => None,
+        }
+    }
+
     /// True for the admin.
     pub fn is_admin(&self) -> bool {
         matches!(self, Self::Admin)

@@ -40,11 +40,11 @@ pub use terms::Terms;
 
 use crate::clock::{Millis, SharedClock};
 use crate::config::{Failpoint, PaymentsConfig};
+use crate::domain::survival::TierRules;
 use crate::error::{ApiError, ApiResult};
 use crate::store::orders::Order;
 use crate::store::transactions::{self, Origin, Transaction};
 use crate::store::{Store, Tx, new_id};
-use crate::survival::TierRules;
 use settle::Settler;
 
 /// The payment engine shared by the paid endpoints and the sweep.

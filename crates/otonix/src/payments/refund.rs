@@ -40,7 +40,7 @@ pub(super) async fn give_back(
 ) -> ApiResult<()> {
     let now = engine.now();
     let agent = match agents::verified_agent_of(tx, &order.api_key_id, payer).await? {
-        Some(id) => agents::get(tx, &id, now).await?.filter(|a| a.credits + order.amount <= MAX_BALANCE),
+        Some(id) => agents::row(tx, &id, now).await?.filter(|a| a.credits + order.amount <= MAX_BALANCE),
         None => None,
     };
     let terms = &engine.terms;

@@ -6,9 +6,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
-use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool};
+use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
-use crate::survival::Health;
+use crate::domain::survival::{DOWN_AFTER_INTERVALS, LATE_AFTER_INTERVALS};
+use crate::domain::{AgentStatus, Health, Tier};
 use crate::wire;
 
 /// The agent object (SPEC §4.2), full view.
@@ -23,11 +24,11 @@ pub struct Agent {
     /// Name.
     pub name: String,
     /// `active`, `inactive` or `terminated` (a `down` agent reads `inactive`).
-    pub status: String,
+    pub status: AgentStatus,
     /// Heartbeat health at the time of reading.
     pub health: Health,
     /// `full`, `conservation`, `critical` or `terminated`.
-    pub survival_tier: String,
+    pub survival_tier: Tier,
     /// Credit balance in USDC.
     #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
@@ -80,18 +81,14 @@ pub struct Agent {
     pub funded: bool,
     /// The status as stored (before `down` turns `active` into `inactive`).
     #[serde(skip)]
-    pub stored_status: String,
+    pub stored_status: AgentStatus,
 }
 
 impl Agent {
     /// Re-derives `health` and the `status` it implies at `now`.
     pub fn refresh(&mut self, now: Millis) {
         self.health = Health::at(self.last_heartbeat, self.heartbeat_interval, now);
-        self.status = if self.stored_status == "active" && self.health == Health::Down {
-            "inactive".to_owned()
-        } else {
-            self.stored_status.clone()
-        };
+        self.status = self.stored_status.effective(self.health);
     }
 }
 
@@ -111,9 +108,9 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        status: String::new(),
+        status: AgentStatus::Active,
         health: Health::Pending,
-        survival_tier: row.try_get("survival_tier")?,
+        survival_tier: get_word(row, "survival_tier")?,
         credits: row.try_get("credits")?,
         wallet_address: row.try_get("wallet_address")?,
         wallet_verified: get_bool(row, "wallet_verified")?,
@@ -132,7 +129,7 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         funded: get_bool(row, "funded")?,
-        stored_status: row.try_get("status")?,
+        stored_status: get_word(row, "status")?,
     };
     agent.refresh(now);
     Ok(agent)
@@ -158,7 +155,7 @@ pub struct NewAgent {
     /// Name.
     pub name: String,
     /// Initial tier.
-    pub survival_tier: &'static str,
+    pub survival_tier: Tier,
     /// Wallet address (EIP-55).
     pub wallet_address: String,
     /// True when the server generated the wallet.
@@ -180,10 +177,8 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
          wallet_verified, genesis_prompt, model, heartbeat_interval, vps_ip, created_at, updated_at) VALUES (",
     );
     sql.bind(agent.id.clone()).push(", ").bind(agent.api_key_id.clone()).push(", ").bind(agent.name.clone());
-    sql.push(", 'active', ")
-        .bind(agent.survival_tier.to_owned())
-        .push(", 0, FALSE, ")
-        .bind(agent.wallet_address.clone());
+    sql.push(", ").bind(AgentStatus::Active.as_str()).push(", ");
+    sql.bind(agent.survival_tier.as_str()).push(", 0, FALSE, ").bind(agent.wallet_address.clone());
     sql.push(if agent.wallet_verified { ", TRUE" } else { ", FALSE" });
     sql.push(", ").bind(agent.genesis_prompt.clone()).push(", ").bind(agent.model.clone());
     sql.push(", ").bind(agent.heartbeat_interval).push(", ").bind(agent.vps_ip.clone());
@@ -193,8 +188,9 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
     Ok(from_row(&row, now)?)
 }
 
-/// One agent by id.
-pub async fn get(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<Agent>> {
+/// One agent's row by id, as stored: heartbeats not yet folded into it are missing. Handlers
+/// read agents through [`super::Store::agent`]; this is for reads inside a write's transaction.
+pub async fn row(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<Agent>> {
     let mut sql = Sql::new(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = "));
     sql.bind(id.to_owned());
     Ok(sql.fetch_optional(&mut *conn).await?.map(|r| from_row(&r, now)).transpose()?)
@@ -206,7 +202,7 @@ pub struct AgentAccess {
     /// Owning key.
     pub api_key_id: String,
     /// Stored status.
-    pub status: String,
+    pub status: AgentStatus,
     /// Wallet address.
     pub wallet_address: String,
 }
@@ -220,7 +216,7 @@ pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Ag
     };
     Ok(Some(AgentAccess {
         api_key_id: row.try_get("api_key_id")?,
-        status: row.try_get("status")?,
+        status: get_word(&row, "status")?,
         wallet_address: row.try_get("wallet_address")?,
     }))
 }
@@ -243,7 +239,8 @@ pub async fn verified_agent_of(
     let mut sql = Sql::new("SELECT id FROM agents WHERE wallet_verified = TRUE AND api_key_id = ");
     sql.bind(api_key_id.to_owned()).push(" AND wallet_address = ").bind(wallet.to_owned());
     // A living agent first: a refund to a terminated one would only be books.
-    sql.push(" ORDER BY CASE WHEN status = 'terminated' THEN 1 ELSE 0 END, seq LIMIT 1");
+    sql.push(" ORDER BY CASE WHEN status = ").bind(AgentStatus::Terminated.as_str());
+    sql.push(" THEN 1 ELSE 0 END, seq LIMIT 1");
     Ok(sql.fetch_optional(&mut *conn).await?.map(|r| r.try_get("id")).transpose()?)
 }
 
@@ -251,15 +248,70 @@ pub async fn verified_agent_of(
 #[derive(Debug, Default, Clone)]
 pub struct AgentFilter {
     /// Effective status.
-    pub status: Option<String>,
+    pub status: Option<AgentStatus>,
     /// Health at the time of the request.
     pub health: Option<Health>,
     /// Survival tier.
-    pub survival_tier: Option<String>,
+    pub survival_tier: Option<Tier>,
 }
 
-/// A page of agents, newest first.
-pub async fn list(
+/// Appends the condition "the agent's health at `now` is `health`": [`Health::at`] in SQL, from
+/// the same thresholds. The condition is never NULL, so it may be negated.
+fn push_health(sql: &mut Sql, health: Health, now: Millis) {
+    let past = |sql: &mut Sql, intervals: i64| {
+        sql.push(&format!("last_heartbeat_at + {} * heartbeat_interval < ", 1000 * intervals)).bind(now);
+    };
+    match health {
+        Health::Pending => {
+            sql.push("(last_heartbeat_at IS NULL)");
+        }
+        Health::Up => {
+            sql.push("(last_heartbeat_at IS NOT NULL AND NOT (");
+            past(sql, LATE_AFTER_INTERVALS);
+            sql.push("))");
+        }
+        Health::Late => {
+            sql.push("(last_heartbeat_at IS NOT NULL AND ");
+            past(sql, LATE_AFTER_INTERVALS);
+            sql.push(" AND NOT (");
+            past(sql, DOWN_AFTER_INTERVALS);
+            sql.push("))");
+        }
+        Health::Down => {
+            sql.push("(last_heartbeat_at IS NOT NULL AND ");
+            past(sql, DOWN_AFTER_INTERVALS);
+            sql.push(")");
+        }
+    }
+}
+
+/// Appends the condition "the agent's effective status at `now` is `status`": an agent stored
+/// `active` reads `inactive` while `down` ([`AgentStatus::effective`]).
+fn push_status(sql: &mut Sql, status: AgentStatus, now: Millis) {
+    let stored = |sql: &mut Sql, status: AgentStatus| {
+        sql.push("status = ").bind(status.as_str());
+    };
+    match status {
+        AgentStatus::Active => {
+            stored(sql, AgentStatus::Active);
+            sql.push(" AND NOT ");
+            push_health(sql, Health::Down, now);
+        }
+        AgentStatus::Inactive => {
+            sql.push("(");
+            stored(sql, AgentStatus::Inactive);
+            sql.push(" OR (");
+            stored(sql, AgentStatus::Active);
+            sql.push(" AND ");
+            push_health(sql, Health::Down, now);
+            sql.push("))");
+        }
+        AgentStatus::Terminated => stored(sql, AgentStatus::Terminated),
+    }
+}
+
+/// A page of agents' rows, newest first (handlers use [`super::Store::agents`]).
+pub(super) async fn list(
     conn: &mut AnyConnection,
     filter: &AgentFilter,
     cursor: Option<Cursor>,
@@ -267,47 +319,70 @@ pub async fn list(
     now: Millis,
 ) -> StoreResult<Page<Agent>> {
     let mut sql = Sql::new(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE 1 = 1"));
-    // "down": no heartbeat for three intervals; "late": more than two (nextExpected + one).
-    let down = |sql: &mut Sql| {
-        sql.push("(last_heartbeat_at + 3000 * heartbeat_interval < ").bind(now).push(")");
-    };
-    match filter.health {
-        Some(Health::Pending) => {
-            sql.push(" AND last_heartbeat_at IS NULL");
-        }
-        Some(Health::Up) => {
-            sql.push(" AND last_heartbeat_at + 2000 * heartbeat_interval >= ").bind(now);
-        }
-        Some(Health::Late) => {
-            sql.push(" AND last_heartbeat_at + 2000 * heartbeat_interval < ").bind(now);
-            sql.push(" AND last_heartbeat_at + 3000 * heartbeat_interval >= ").bind(now);
-        }
-        Some(Health::Down) => {
-            sql.push(" AND ");
-            down(&mut sql);
-        }
-        None => {}
+    if let Some(health) = filter.health {
+        sql.push(" AND ");
+        push_health(&mut sql, health, now);
     }
-    match filter.status.as_deref() {
-        Some("active") => {
-            sql.push(" AND status = 'active' AND (last_heartbeat_at IS NULL OR ");
-            sql.push("last_heartbeat_at + 3000 * heartbeat_interval >= ").bind(now).push(")");
-        }
-        Some("inactive") => {
-            sql.push(" AND (status = 'inactive' OR (status = 'active' AND ");
-            down(&mut sql);
-            sql.push("))");
-        }
-        Some(other) => {
-            sql.push(" AND status = ").bind(other.to_owned());
-        }
-        None => {}
+    if let Some(status) = filter.status {
+        sql.push(" AND ");
+        push_status(&mut sql, status, now);
     }
-    if let Some(tier) = &filter.survival_tier {
-        sql.push(" AND survival_tier = ").bind(tier.clone());
+    if let Some(tier) = filter.survival_tier {
+        sql.push(" AND survival_tier = ").bind(tier.as_str());
     }
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;
     let agents = rows.iter().map(|r| from_row(r, now)).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(agents, limit, |a| a.seq))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Vocabulary;
+    use proptest::prelude::*;
+
+    /// Evaluates a condition built by `push` on one agent row in an in-memory SQLite database.
+    fn holds(last: Option<i64>, interval: i64, status: AgentStatus, push: impl FnOnce(&mut Sql)) -> bool {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE agents (last_heartbeat_at INTEGER, heartbeat_interval INTEGER, status TEXT)")
+            .unwrap();
+        db.execute("INSERT INTO agents VALUES (?1, ?2, ?3)", rusqlite::params![last, interval, status.as_str()])
+            .unwrap();
+        let mut sql = Sql::new("SELECT COUNT(*) FROM agents WHERE ");
+        push(&mut sql);
+        let mut statement = db.prepare(sql.text()).unwrap();
+        for (i, param) in sql.params().iter().enumerate() {
+            match param {
+                super::super::Param::Int(v) => statement.raw_bind_parameter(i + 1, v).unwrap(),
+                super::super::Param::Text(v) => statement.raw_bind_parameter(i + 1, v).unwrap(),
+                other => panic!("unexpected parameter {other:?}"),
+            }
+        }
+        let mut rows = statement.raw_query();
+        rows.next().unwrap().unwrap().get::<_, i64>(0).unwrap() == 1
+    }
+
+    proptest! {
+        /// The SQL filters of `GET /api/agents` agree with [`Health::at`] and
+        /// [`AgentStatus::effective`]: one rule, two languages.
+        #[test]
+        fn sql_filters_agree_with_the_rules(
+            last in prop::option::of(0i64..1 << 40),
+            interval in 1i64..86_400,
+            after in -1_000i64..400_000_000,
+            status in prop::sample::select(AgentStatus::ALL),
+        ) {
+            let now = last.unwrap_or(1 << 40) + after;
+            let health = Health::at(last, interval, now);
+            for candidate in Health::ALL {
+                let sql_says = holds(last, interval, status, |sql| push_health(sql, *candidate, now));
+                prop_assert_eq!(sql_says, *candidate == health, "health {:?}", candidate);
+            }
+            for candidate in AgentStatus::ALL {
+                let sql_says = holds(last, interval, status, |sql| push_status(sql, *candidate, now));
+                prop_assert_eq!(sql_says, *candidate == status.effective(health), "status {:?}", candidate);
+            }
+        }
+    }
 }

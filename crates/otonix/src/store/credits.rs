@@ -6,10 +6,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::actions::{self, NewAction};
 use super::events::{self, NewEvent};
-use super::{Sql, StoreError, StoreResult, get_bool};
+use super::{Sql, StoreError, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
+use crate::domain::{AgentStatus, Tier, TierRules};
 use crate::money;
-use crate::survival::{Tier, TierRules};
 
 /// What a credit change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +48,11 @@ pub async fn apply(
     };
     let credits: i64 = row.try_get("credits")?;
     let funded = get_bool(&row, "funded")?;
-    let stored_tier: String = row.try_get("survival_tier")?;
-    let status: String = row.try_get("status")?;
+    let tier_before: Tier = get_word(&row, "survival_tier")?;
+    let status: AgentStatus = get_word(&row, "status")?;
     let owner: String = row.try_get("api_key_id")?;
-    let tier_before = Tier::parse(&stored_tier).ok_or_else(|| StoreError::Corrupt(format!("tier {stored_tier}")))?;
     // Termination is final: the books keep moving, the tier does not.
-    let tier_after = if status == "terminated" { tier_before } else { rules.tier(credits, funded) };
+    let tier_after = if status == AgentStatus::Terminated { tier_before } else { rules.tier(credits, funded) };
     let payload =
         json!({ "agentId": agent_id, "delta": money::micros_to_f64(delta), "credits": money::micros_to_f64(credits) });
     let event = NewEvent::new("agent.credits_changed", agent_id, &payload).owned_by(Some(&owner)).for_agent(agent_id);
@@ -74,9 +73,9 @@ async fn record_tier_change(
     now: Millis,
 ) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE agents SET survival_tier = ");
-    sql.bind(to.as_str().to_owned());
+    sql.bind(to.as_str());
     if to == Tier::Terminated {
-        sql.push(", status = 'terminated'");
+        sql.push(", status = ").bind(AgentStatus::Terminated.as_str());
     }
     sql.push(" WHERE id = ").bind(agent_id.to_owned());
     sql.execute(&mut *conn).await?;

@@ -133,6 +133,8 @@ pub struct Store {
     backend: Backend,
     sqlite: Option<hot::sqlite::SqliteFile>,
     overlay: Option<std::sync::Arc<hot::overlay::HeartbeatOverlay>>,
+    /// The group-commit writer, once started.
+    hot: Option<hot::HotWriter>,
 }
 
 impl Store {
@@ -211,6 +213,7 @@ impl Store {
             backend: Backend::Sqlite,
             sqlite: Some(hot::sqlite::SqliteFile { path, synchronous }),
             overlay: Some(Default::default()),
+            hot: None,
         })
     }
 
@@ -247,7 +250,14 @@ impl Store {
             })
             .connect(url)
             .await?;
-        Ok(Self { reader: pool.clone(), writer: pool, backend: Backend::Postgres, sqlite: None, overlay: None })
+        Ok(Self {
+            reader: pool.clone(),
+            writer: pool,
+            backend: Backend::Postgres,
+            sqlite: None,
+            overlay: None,
+            hot: None,
+        })
     }
 
     /// Applies pending migrations (safe to run from several replicas at once on PostgreSQL,
@@ -313,32 +323,6 @@ impl Store {
         })
     }
 
-    /// The SQLite file, when the store is SQLite.
-    pub fn sqlite_file(&self) -> Option<&hot::sqlite::SqliteFile> {
-        self.sqlite.as_ref()
-    }
-
-    /// Heartbeats not yet folded into agent rows (SQLite).
-    pub fn overlay(&self) -> Option<&std::sync::Arc<hot::overlay::HeartbeatOverlay>> {
-        self.overlay.as_ref()
-    }
-
-    /// Take before reading agent rows, and pass to [`Store::freshen`].
-    pub fn fold_generation(&self) -> u64 {
-        self.overlay.as_ref().map_or(0, |o| o.generation())
-    }
-
-    /// Makes agents read from their rows show their latest acknowledged heartbeats. False when
-    /// heartbeats were folded into the rows since `generation`: read the rows again.
-    pub fn freshen(&self, agents: &mut [agents::Agent], generation: u64, now: crate::clock::Millis) -> bool {
-        self.overlay.as_ref().is_none_or(|overlay| overlay.apply(agents, generation, now))
-    }
-
-    /// The pool writes go through.
-    pub fn writer_pool(&self) -> &AnyPool {
-        &self.writer
-    }
-
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         self.writer.close().await;
@@ -375,6 +359,15 @@ fn is_duplicate_schema(error: &sqlx::Error) -> bool {
 /// Reads a boolean column stored as BOOLEAN (PostgreSQL) or 0/1 (SQLite).
 pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     row.try_get::<bool, _>(column).or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
+}
+
+/// Reads a column holding a name of a [`Vocabulary`](crate::domain::Vocabulary) (a status, a type).
+pub(crate) fn get_word<T: crate::domain::Vocabulary>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    T::parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("{text:?} is not one of {:?}", T::NAMES).into(),
+    })
 }
 
 /// Generates a fresh UUID v4 string id.

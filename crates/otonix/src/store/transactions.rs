@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreError, StoreResult, credits};
 use crate::clock::Millis;
-use crate::survival::TierRules;
+use crate::domain::survival::TierRules;
 use crate::wire;
 
 /// The transaction object.

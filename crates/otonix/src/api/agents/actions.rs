@@ -92,7 +92,7 @@ pub async fn log_action(
         },
     };
     for _ in 0..2 {
-        if let Some(action) = state.hot.action(write.clone()).await? {
+        if let Some(action) = state.store.action(write.clone()).await? {
             let logged =
                 LoggedAction { success: true, action_id: action.id.clone(), timestamp: action.created_at, action };
             return Ok((StatusCode::CREATED, Json(logged)).into_response());

@@ -10,10 +10,10 @@ use super::explain_refusal;
 use crate::api::extract::{OptionalJson, PathId};
 use crate::api::validate::Check;
 use crate::auth::Principal;
+use crate::domain::survival::{Health, Tier};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::hot::HeartbeatWrite;
-use crate::survival::{Health, Tier};
 use crate::wire;
 
 /// Optional body of a heartbeat: the agent's self-report.
@@ -42,7 +42,7 @@ pub struct HeartbeatReceipt {
     /// Health after this heartbeat (`up`).
     pub health: Health,
     /// Current tier.
-    pub survival_tier: String,
+    pub survival_tier: Tier,
     /// Current credits.
     #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
@@ -86,8 +86,7 @@ pub async fn send_heartbeat(
     // A write that did not apply is explained (404/403/409); if nothing explains it, the agent
     // changed between the two reads, and one retry settles it.
     for _ in 0..2 {
-        if let Some(applied) = state.hot.heartbeat(write.clone()).await? {
-            let tier = Tier::parse(&applied.survival_tier).unwrap_or(Tier::Critical);
+        if let Some(applied) = state.store.heartbeat(write.clone()).await? {
             return Ok(Json(HeartbeatReceipt {
                 received: true,
                 agent_id,
@@ -95,7 +94,7 @@ pub async fn send_heartbeat(
                 health: Health::Up,
                 survival_tier: applied.survival_tier,
                 credits: applied.credits,
-                recommended_heartbeat_interval: state.tiers.recommended_heartbeat(tier),
+                recommended_heartbeat_interval: state.tiers.recommended_heartbeat(applied.survival_tier),
             }));
         }
         explain_refusal(&state, &principal, &agent_id).await?;

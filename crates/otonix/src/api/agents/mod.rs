@@ -14,11 +14,12 @@ use utoipa_axum::routes;
 use super::extract::PathId;
 use super::list::ListQuery;
 use crate::auth::Principal;
+use crate::domain::heartbeat::may_write;
+use crate::domain::{AgentStatus, Health, Tier, WriteRefusal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{mask_address, mask_ip};
 use crate::state::AppState;
 use crate::store::agents::{self, Agent, AgentFilter};
-use crate::survival::Health;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -45,9 +46,9 @@ pub fn view(mut agent: Agent, principal: &Principal) -> Agent {
 
 /// Lists agents, newest first; other keys' agents sanitized.
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
-    params(("status" = Option<String>, Query, description = "active | inactive | terminated"),
-           ("health" = Option<String>, Query, description = "pending | up | late | down"),
-           ("survivalTier" = Option<String>, Query, description = "full | conservation | critical | terminated"),
+    params(("status" = Option<AgentStatus>, Query, description = "Effective status"),
+           ("health" = Option<Health>, Query, description = "Health at the time of the request"),
+           ("survivalTier" = Option<Tier>, Query, description = "Survival tier"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"),
            ("cursor" = Option<String>, Query, description = "From X-Next-Cursor of the previous page")),
     responses((status = 200, body = Vec<Agent>), (status = 400, body = ErrorBody)))]
@@ -57,24 +58,12 @@ pub async fn list_agents(
     mut query: ListQuery,
 ) -> ApiResult<Response> {
     let filter = AgentFilter {
-        status: query.one_of("status", &["active", "inactive", "terminated"]),
-        health: query.one_of("health", &["pending", "up", "late", "down"]).and_then(|h| Health::parse(&h)),
-        survival_tier: query.one_of("survivalTier", &["full", "conservation", "critical", "terminated"]),
+        status: query.word("status"),
+        health: query.word("health"),
+        survival_tier: query.word("survivalTier"),
     };
     query.finish()?;
-    if filter.health.is_some() || filter.status.is_some() {
-        // The filter runs in SQL: fold journaled heartbeats into the rows first.
-        state.hot.settle().await?;
-    }
-    let now = state.now();
-    let mut conn = state.store.read().await?;
-    let page = loop {
-        let generation = state.store.fold_generation();
-        let mut page = agents::list(&mut conn, &filter, query.cursor, query.limit, now).await?;
-        if state.store.freshen(&mut page.items, generation, now) {
-            break page;
-        }
-    };
+    let page = state.store.agents(&filter, query.cursor, query.limit, state.now()).await?;
     Ok(query.respond(page.map(|agent| view(agent, &principal))))
 }
 
@@ -89,34 +78,20 @@ pub async fn get_agent(
     PathId(id): PathId,
 ) -> ApiResult<Json<Agent>> {
     principal.require_authenticated()?;
-    let agent = read_agent(&state, &id).await?.ok_or(ApiError::NotFound("agent"))?;
+    let agent = state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
     principal.require_owner(&agent.api_key_id)?;
     Ok(Json(agent))
-}
-
-/// One agent as it is now, with its latest acknowledged heartbeat.
-pub(crate) async fn read_agent(state: &AppState, id: &str) -> ApiResult<Option<Agent>> {
-    let now = state.now();
-    let mut conn = state.store.read().await?;
-    loop {
-        let generation = state.store.fold_generation();
-        let Some(mut agent) = agents::get(&mut conn, id, now).await? else {
-            return Ok(None);
-        };
-        if state.store.freshen(std::slice::from_mut(&mut agent), generation, now) {
-            return Ok(Some(agent));
-        }
-    }
 }
 
 /// Finds why a write to an agent did not apply: unknown (404), another key's (403) or
 /// terminated (409). `Ok(())` when none holds (the agent changed meanwhile; retry).
 pub(crate) async fn explain_refusal(state: &AppState, principal: &Principal, agent_id: &str) -> ApiResult<()> {
+    let caller = principal.caller().ok_or(ApiError::Unauthenticated("authentication required: send X-API-Key"))?;
     let mut conn = state.store.read().await?;
     let access = agents::access(&mut conn, agent_id).await?.ok_or(ApiError::NotFound("agent"))?;
-    principal.require_owner(&access.api_key_id)?;
-    if access.status == "terminated" {
-        return Err(ApiError::AgentTerminated);
+    match may_write(caller, &access.api_key_id, access.status) {
+        Ok(()) => Ok(()),
+        Err(WriteRefusal::NotOwner) => Err(ApiError::Forbidden("this resource belongs to another API key")),
+        Err(WriteRefusal::Terminated) => Err(ApiError::AgentTerminated),
     }
-    Ok(())
 }

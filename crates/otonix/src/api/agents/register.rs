@@ -122,7 +122,7 @@ pub async fn register_agent(
         id: new_id(),
         api_key_id: owner,
         name,
-        survival_tier: state.tiers.tier(0, false).as_str(),
+        survival_tier: state.tiers.tier(0, false),
         wallet_verified: wallet.is_some(),
         wallet_address,
         genesis_prompt,

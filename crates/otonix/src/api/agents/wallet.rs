@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use x402::parse::PaymentSignature;
 use x402::proof::verify_wallet_signature;
 
-use super::read_agent;
 use crate::api::extract::{ApiJson, PathId};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -55,5 +54,5 @@ pub async fn verify_wallet(
     let event = NewEvent::new("agent.wallet_verified", &id, &payload).owned_by(Some(&access.api_key_id)).for_agent(&id);
     events::append(&mut tx, &[event], now).await?;
     tx.commit().await?;
-    Ok(Json(read_agent(&state, &id).await?.ok_or(ApiError::NotFound("agent"))?))
+    Ok(Json(state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?))
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Product, Quote};
+use crate::domain::AgentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::money::{MAX_BALANCE, micros_to_decimal, micros_to_json};
 use crate::payments::{Booking, Payments};
@@ -32,8 +33,8 @@ impl Product for Credits {
 
     async fn quote(&self, engine: &Payments, params: &CreditsParams) -> ApiResult<Quote> {
         let mut conn = engine.store().read().await?;
-        let agent = agents::get(&mut conn, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
-        if agent.stored_status == "terminated" {
+        let agent = agents::row(&mut conn, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+        if agent.stored_status == AgentStatus::Terminated {
             return Err(ApiError::AgentTerminated);
         }
         if agent.credits + params.amount > MAX_BALANCE {
@@ -59,7 +60,7 @@ impl Product for Credits {
             moves_credits: true,
         };
         let transaction = engine.book(tx, order, &booking).await?;
-        let agent = agents::get(tx, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+        let agent = agents::row(tx, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
         Ok(json!({
             "success": true,
             "agent": { "id": agent.id, "credits": micros_to_json(agent.credits), "survivalTier": agent.survival_tier },

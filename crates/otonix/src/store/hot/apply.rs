@@ -1,23 +1,52 @@
-//! Applying one batch of heartbeats and actions in one transaction, with a few multi-row
-//! statements (in power-of-two sizes, so they stay prepared). Written once for every backend
-//! on top of [`BatchDb`].
+//! Applying one batch of heartbeats and actions in one transaction, written once for every
+//! backend on top of [`BatchDb`]: read the batch's agents (locked, where rows lock), let
+//! [`crate::domain::heartbeat`] decide each write in arrival order, and write the result with a
+//! few multi-row statements (in power-of-two sizes, so they stay prepared). Heartbeats of one
+//! agent in one batch coalesce into one row write: the latest wins, and every one of them is
+//! answered after the commit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::db::BatchDb;
-use super::journal::journal_heartbeats;
+use super::db::{BatchDb, Row};
+use super::journal;
 use super::overlay::HeartbeatOverlay;
 use super::{ActionWrite, HeartbeatApplied, HeartbeatWrite};
 use crate::clock::Millis;
+use crate::domain::heartbeat::{BeatingAgent, HealthChange, may_write};
+use crate::domain::{AgentStatus, Caller, Tier};
 use crate::store::actions::Action;
 use crate::store::events::{self, NewEvent};
-use crate::store::{Sql, StoreResult, new_id, power_of_two_chunks};
-use crate::survival::Health;
+use crate::store::{Sql, StoreError, StoreResult, new_id, power_of_two_chunks};
 
 /// Results of a batch, in the order of the writes.
 pub type BatchResults = (Vec<Option<HeartbeatApplied>>, Vec<Option<Action>>);
+
+/// An agent as a batch reads it.
+struct BatchAgent {
+    beating: BeatingAgent,
+    survival_tier: Tier,
+    credits: i64,
+}
+
+/// The accepted heartbeats of one agent in a batch, merged: the latest time, the latest status
+/// and metrics each one sent.
+#[derive(Debug, Clone)]
+pub(super) struct MergedBeat {
+    /// The agent.
+    pub agent_id: String,
+    /// Its last heartbeat.
+    pub at: Millis,
+    /// When the next one is due.
+    pub next_expected: Millis,
+    /// Its heartbeat interval in seconds.
+    pub interval_seconds: i64,
+    /// The latest self-reported status, if any heartbeat sent one.
+    pub status: Option<String>,
+    /// The latest self-reported metrics (JSON text), if any heartbeat sent some.
+    pub metrics: Option<String>,
+}
 
 /// Applies a batch and commits it; on any error nothing of it is committed. With an overlay
 /// (SQLite), heartbeats are journaled and recorded in the overlay once committed; without one
@@ -34,12 +63,18 @@ pub async fn apply_batch<D: BatchDb>(
     }
     db.begin().await?;
     let outcome = async {
+        let mut agents = read_agents(db, beats, actions, overlay).await?;
         let mut events = Vec::new();
-        let (beat_results, committed) = match overlay {
-            Some(overlay) => journal_heartbeats(db, beats, now, &mut events, overlay).await?,
-            None => (update_heartbeats(db, beats, now, &mut events).await?, Vec::new()),
+        let (beat_results, merged, reactivate) = decide_heartbeats(&mut agents, beats, now, &mut events);
+        let committed = match overlay {
+            Some(overlay) => journal::append(db, &merged, overlay).await?,
+            None => {
+                update_rows(db, &merged, now).await?;
+                Vec::new()
+            }
         };
-        let action_results = apply_actions(db, actions, now, &mut events).await?;
+        reactivate_agents(db, &reactivate).await?;
+        let action_results = apply_actions(db, &agents, actions, now, &mut events).await?;
         for sql in events::insert_statements(&events, now) {
             db.execute(sql).await?;
         }
@@ -61,96 +96,138 @@ pub async fn apply_batch<D: BatchDb>(
     }
 }
 
-/// Splits writes into rounds in which every agent appears once (a multi-row UPDATE applies one
-/// source row per target row), keeping each write's index.
-fn rounds<T>(items: &[T], agent: impl Fn(&T) -> &str) -> Vec<Vec<usize>> {
-    let mut rounds: Vec<(HashSet<&str>, Vec<usize>)> = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let id = agent(item);
-        match rounds.iter_mut().find(|(seen, _)| !seen.contains(id)) {
-            Some((seen, members)) => {
-                seen.insert(id);
-                members.push(index);
-            }
-            None => rounds.push((HashSet::from([id]), vec![index])),
+/// Reads every agent the batch writes to, in id order (locked where rows lock, so concurrent
+/// batches lock agents in one order and do not deadlock), with its latest unfolded heartbeat.
+async fn read_agents<D: BatchDb>(
+    db: &mut D,
+    beats: &[&HeartbeatWrite],
+    actions: &[&ActionWrite],
+    overlay: Option<&HeartbeatOverlay>,
+) -> StoreResult<HashMap<String, BatchAgent>> {
+    let mut ids: Vec<&str> = beats.iter().map(|b| b.agent_id.as_str()).collect();
+    ids.extend(actions.iter().map(|a| a.action.agent_id.as_str()));
+    ids.sort_unstable();
+    ids.dedup();
+    let mut agents = HashMap::with_capacity(ids.len());
+    for chunk in power_of_two_chunks(&ids, 128) {
+        let mut sql = Sql::new(
+            "SELECT id, api_key_id, status, survival_tier, credits, heartbeat_interval, last_heartbeat_at \
+             FROM agents WHERE id IN ",
+        );
+        sql.bind_list(chunk.iter().copied()).push(" ORDER BY id");
+        if D::LOCKS_ROWS {
+            sql.push(" FOR UPDATE");
+        }
+        for row in db.query(sql).await? {
+            let unfolded = overlay.and_then(|o| o.last_at(row.text(0)));
+            agents.insert(row.text(0).to_owned(), batch_agent(&row, unfolded)?);
         }
     }
-    rounds.into_iter().map(|(_, members)| members).collect()
+    Ok(agents)
 }
 
-/// The caller as the SQL compares it: the key id, or `*` for the admin.
-fn caller(key_id: &Option<String>) -> &str {
-    key_id.as_deref().unwrap_or("*")
+fn batch_agent(row: &Row, unfolded: Option<Millis>) -> StoreResult<BatchAgent> {
+    let corrupt = |column: &str| StoreError::Corrupt(format!("agent {}: unknown {column}", row.text(0)));
+    Ok(BatchAgent {
+        beating: BeatingAgent {
+            owner: row.text(1).to_owned(),
+            status: AgentStatus::parse(row.text(2)).ok_or_else(|| corrupt("status"))?,
+            interval_seconds: row.int(5),
+            last_heartbeat: row.opt_int(6).max(unfolded),
+        },
+        survival_tier: Tier::parse(row.text(3)).ok_or_else(|| corrupt("survival_tier"))?,
+        credits: row.int(4),
+    })
 }
 
-async fn update_heartbeats<D: BatchDb>(
-    db: &mut D,
+/// Decides every heartbeat in arrival order; returns the answers, one merged write per agent
+/// and the agents to reactivate.
+fn decide_heartbeats(
+    agents: &mut HashMap<String, BatchAgent>,
     beats: &[&HeartbeatWrite],
     now: Millis,
     events: &mut Vec<NewEvent>,
-) -> StoreResult<Vec<Option<HeartbeatApplied>>> {
+) -> (Vec<Option<HeartbeatApplied>>, Vec<MergedBeat>, Vec<String>) {
     let mut results = vec![None; beats.len()];
+    let mut merged: Vec<MergedBeat> = Vec::new();
+    let mut merged_at: HashMap<&str, usize> = HashMap::new();
     let mut reactivate = Vec::new();
-    for mut round in rounds(beats, |b| &b.agent_id) {
-        // Rows in one order everywhere, so concurrent batches lock agents in the same order.
-        round.sort_by(|a, b| beats[*a].agent_id.cmp(&beats[*b].agent_id));
-        for chunk in power_of_two_chunks(&round, 128) {
-            // Concurrent writers (or replicas) may commit heartbeats out of order: keep the latest.
-            let mut sql = Sql::new("UPDATE agents SET previous_heartbeat_at = last_heartbeat_at, last_heartbeat_at = ");
-            sql.push("CASE WHEN last_heartbeat_at > ").bind(now).push(" THEN last_heartbeat_at ELSE ").bind(now);
-            sql.push(" END, next_expected_at = CASE WHEN last_heartbeat_at > ").bind(now);
-            sql.push(" THEN next_expected_at ELSE ").bind(now).push(" + 1000 * heartbeat_interval END, ");
-            sql.push("reported_status = COALESCE(v.column3, reported_status), ");
-            sql.push("reported_metrics = COALESCE(v.column4, reported_metrics), updated_at = ").bind(now);
-            sql.push(" FROM (VALUES ");
-            for (i, &index) in chunk.iter().enumerate() {
-                let beat = beats[index];
-                sql.push(if i == 0 { "(" } else { ", (" }).bind(&beat.agent_id).push(", ").bind(caller(&beat.key_id));
-                sql.push(", ").bind(&beat.status).push(", ").bind(&beat.metrics).push(")");
+    for (index, beat) in beats.iter().enumerate() {
+        let Some(agent) = agents.get_mut(&beat.agent_id) else { continue };
+        let Ok(outcome) = agent.beating.beat(Caller::from_key(beat.key_id.as_deref()), now) else { continue };
+        if let Some(change) = outcome.change {
+            events.push(health_changed(&beat.agent_id, &agent.beating.owner, &change));
+            if change.reactivates() {
+                reactivate.push(beat.agent_id.clone());
             }
-            sql.push(") AS v WHERE agents.id = v.column1 AND (v.column2 = '*' OR agents.api_key_id = v.column2)");
-            sql.push(" AND agents.status <> 'terminated' RETURNING id, api_key_id, status, previous_heartbeat_at, ");
-            sql.push("next_expected_at, heartbeat_interval, survival_tier, credits");
-            let rows = db.query(sql).await?;
-            let by_agent: HashMap<&str, _> = rows.iter().map(|row| (row.text(0), row)).collect();
-            for &index in chunk.iter() {
-                let agent_id = &beats[index].agent_id;
-                let Some(row) = by_agent.get(agent_id.as_str()) else { continue };
-                let health_before = Health::at(row.opt_int(3), row.int(5), now);
-                let status = row.text(2);
-                if health_before != Health::Up || status == "inactive" {
-                    let payload = json!({ "agentId": agent_id, "from": health_before, "to": Health::Up,
-                                          "statusFrom": status, "statusTo": "active" });
-                    let event = NewEvent::new("agent.health_changed", agent_id, &payload);
-                    events.push(event.owned_by(Some(row.text(1))).for_agent(agent_id));
-                    if status == "inactive" {
-                        reactivate.push(agent_id.clone());
-                    }
+        }
+        results[index] = Some(HeartbeatApplied {
+            next_expected: outcome.next_expected,
+            survival_tier: agent.survival_tier,
+            credits: agent.credits,
+            health_before: outcome.health_before,
+        });
+        match merged_at.get(beat.agent_id.as_str()) {
+            Some(&at) => {
+                let write = &mut merged[at];
+                write.at = outcome.last_heartbeat;
+                write.next_expected = outcome.next_expected;
+                if beat.status.is_some() {
+                    write.status.clone_from(&beat.status);
                 }
-                results[index] = Some(HeartbeatApplied {
-                    next_expected: row.int(4),
-                    survival_tier: row.text(6).to_owned(),
-                    credits: row.int(7),
-                    health_before,
+                if beat.metrics.is_some() {
+                    write.metrics.clone_from(&beat.metrics);
+                }
+            }
+            None => {
+                merged_at.insert(&beat.agent_id, merged.len());
+                merged.push(MergedBeat {
+                    agent_id: beat.agent_id.clone(),
+                    at: outcome.last_heartbeat,
+                    next_expected: outcome.next_expected,
+                    interval_seconds: agent.beating.interval_seconds,
+                    status: beat.status.clone(),
+                    metrics: beat.metrics.clone(),
                 });
             }
         }
     }
-    reactivate.sort();
-    reactivate.dedup();
-    reactivate_agents(db, &reactivate).await?;
-    Ok(results)
+    (results, merged, reactivate)
+}
+
+/// The `agent.health_changed` event of a heartbeat.
+fn health_changed(agent_id: &str, owner: &str, change: &HealthChange) -> NewEvent {
+    let payload = json!({ "agentId": agent_id, "from": change.from, "to": change.to,
+                          "statusFrom": change.status_from, "statusTo": change.status_to });
+    NewEvent::new("agent.health_changed", agent_id, &payload).owned_by(Some(owner)).for_agent(agent_id)
+}
+
+/// Writes merged heartbeats into their agent rows (PostgreSQL: the rows are locked).
+async fn update_rows<D: BatchDb>(db: &mut D, merged: &[MergedBeat], now: Millis) -> StoreResult<()> {
+    for chunk in power_of_two_chunks(merged, 128) {
+        let mut sql = Sql::new("UPDATE agents SET previous_heartbeat_at = last_heartbeat_at, ");
+        sql.push("last_heartbeat_at = v.column2, next_expected_at = v.column3, ");
+        sql.push("reported_status = COALESCE(v.column4, reported_status), ");
+        sql.push("reported_metrics = COALESCE(v.column5, reported_metrics), updated_at = ").bind(now);
+        sql.push(" FROM (VALUES ");
+        for (i, beat) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" }).bind(&beat.agent_id).push(", ").bind(beat.at);
+            sql.push(", ").bind(beat.next_expected).push(", ").bind(&beat.status).push(", ").bind(&beat.metrics);
+            sql.push(")");
+        }
+        sql.push(") AS v WHERE agents.id = v.column1");
+        db.execute(sql).await?;
+    }
+    Ok(())
 }
 
 /// A heartbeat brings an inactive agent back (SPEC §4.2). Rare, so it is its own small
 /// statement, which keeps the common path from rewriting the status column and its indexes.
-pub(super) async fn reactivate_agents<D: BatchDb>(db: &mut D, agent_ids: &[String]) -> StoreResult<()> {
+async fn reactivate_agents<D: BatchDb>(db: &mut D, agent_ids: &[String]) -> StoreResult<()> {
     for chunk in power_of_two_chunks(agent_ids, 64) {
-        let mut sql = Sql::new("UPDATE agents SET status = 'active' WHERE status = 'inactive' AND id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind(id);
-        }
-        sql.push(")");
+        let mut sql = Sql::new("UPDATE agents SET status = ");
+        sql.bind(AgentStatus::Active.as_str()).push(" WHERE status = ").bind(AgentStatus::Inactive.as_str());
+        sql.push(" AND id IN ").bind_list(chunk);
         db.execute(sql).await?;
     }
     Ok(())
@@ -158,38 +235,47 @@ pub(super) async fn reactivate_agents<D: BatchDb>(db: &mut D, agent_ids: &[Strin
 
 async fn apply_actions<D: BatchDb>(
     db: &mut D,
+    agents: &HashMap<String, BatchAgent>,
     writes: &[&ActionWrite],
     now: Millis,
     events: &mut Vec<NewEvent>,
 ) -> StoreResult<Vec<Option<Action>>> {
     let mut results: Vec<Option<Action>> = vec![None; writes.len()];
+    let accepted: Vec<(usize, &str)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, write)| {
+            let agent = agents.get(&write.action.agent_id)?;
+            let caller = Caller::from_key(write.key_id.as_deref());
+            may_write(caller, &agent.beating.owner, agent.beating.status).ok()?;
+            Some((index, agent.beating.owner.as_str()))
+        })
+        .collect();
     let mut per_agent: HashMap<&str, i64> = HashMap::new();
-    let indices: Vec<usize> = (0..writes.len()).collect();
-    for chunk in power_of_two_chunks(&indices, 64) {
-        let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
+    for chunk in power_of_two_chunks(&accepted, 64) {
         let mut sql = Sql::new(
             "INSERT INTO agent_actions (id, agent_id, api_key_id, action, category, details, status, autonomous, \
-             created_at) SELECT v.column1, agents.id, agents.api_key_id, v.column4, v.column5, v.column6, v.column7, \
-             v.column8, ",
+             created_at) VALUES ",
         );
-        sql.bind(now).push(" FROM (VALUES ");
-        for (i, (&index, id)) in chunk.iter().zip(&ids).enumerate() {
-            let (write, a) = (writes[index], &writes[index].action);
-            sql.push(if i == 0 { "(" } else { ", (" }).bind(id).push(", ").bind(&a.agent_id);
-            sql.push(", ").bind(caller(&write.key_id)).push(", ").bind(&a.action).push(", ").bind(&a.category);
-            sql.push(", ").bind(&a.details).push(", ").bind(&a.status).push(", ").bind(a.autonomous).push(")");
+        let mut inserted = Vec::with_capacity(chunk.len());
+        for (i, &(index, owner)) in chunk.iter().enumerate() {
+            let (id, a) = (new_id(), &writes[index].action);
+            sql.push(if i == 0 { "(" } else { ", (" }).bind(&id).push(", ").bind(&a.agent_id);
+            sql.push(", ").bind(owner).push(", ").bind(&a.action).push(", ").bind(&a.category);
+            sql.push(", ").bind(&a.details).push(", ").bind(&a.status).push(", ").bind(a.autonomous);
+            sql.push(", ").bind(now).push(")");
+            inserted.push((index, owner, id));
         }
-        sql.push(
-            ") AS v JOIN agents ON agents.id = v.column2 WHERE (v.column3 = '*' OR agents.api_key_id = v.column3)",
-        );
-        sql.push(" AND agents.status <> 'terminated' RETURNING seq, id, api_key_id");
+        // RETURNING promises no order: match the rows by id.
+        sql.push(" RETURNING id, seq");
         let rows = db.query(sql).await?;
-        let inserted: HashMap<&str, _> = rows.iter().map(|row| (row.text(1), row)).collect();
-        for (&index, id) in chunk.iter().zip(ids) {
-            let Some(row) = inserted.get(id.as_str()) else { continue };
+        let seqs: HashMap<&str, i64> = rows.iter().map(|row| (row.text(0), row.int(1))).collect();
+        for (index, owner, id) in inserted {
             let a = &writes[index].action;
+            let seq =
+                *seqs.get(id.as_str()).ok_or_else(|| StoreError::Corrupt("an inserted action is missing".into()))?;
             let action = Action {
-                seq: row.int(0),
+                seq,
                 id,
                 agent_id: a.agent_id.clone(),
                 action: a.action.clone(),
@@ -200,9 +286,8 @@ async fn apply_actions<D: BatchDb>(
                 created_at: now,
             };
             *per_agent.entry(&a.agent_id).or_default() += 1;
-            events.push(
-                NewEvent::new("action.logged", &action.id, &action).owned_by(Some(row.text(2))).for_agent(&a.agent_id),
-            );
+            events
+                .push(NewEvent::new("action.logged", &action.id, &action).owned_by(Some(owner)).for_agent(&a.agent_id));
             results[index] = Some(action);
         }
     }

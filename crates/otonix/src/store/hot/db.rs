@@ -49,6 +49,8 @@ impl Row {
 
 /// A connection that runs one batch transaction at a time.
 pub trait BatchDb {
+    /// True where `SELECT … FOR UPDATE` locks rows (PostgreSQL; SQLite has one writer anyway).
+    const LOCKS_ROWS: bool;
     /// Begins the batch transaction.
     async fn begin(&mut self) -> StoreResult<()>;
     /// Runs a statement and returns its rows.
@@ -92,6 +94,8 @@ fn cells(row: &AnyRow) -> Row {
 }
 
 impl BatchDb for PoolBatchDb {
+    const LOCKS_ROWS: bool = true;
+
     async fn begin(&mut self) -> StoreResult<()> {
         self.tx = Some(self.pool.begin().await?);
         Ok(())

@@ -2,118 +2,51 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
-
-use super::db::{BatchDb, Row};
+use super::apply::MergedBeat;
+use super::db::BatchDb;
 use super::overlay::{HeartbeatOverlay, Recent};
-use super::{HeartbeatApplied, HeartbeatWrite};
 use crate::clock::Millis;
-use crate::store::events::NewEvent;
-use crate::store::{Sql, StoreResult, power_of_two_chunks};
-use crate::survival::Health;
+use crate::store::{Sql, StoreError, StoreResult, power_of_two_chunks};
 
 /// Overlay entries to record once the batch is committed.
 pub type Committed = Vec<(String, Recent)>;
 
-/// What the journal batch needs to know about an agent, read once per batch.
-struct AgentState<'a> {
-    row: &'a Row,
-    last: Option<Millis>,
-}
-
-/// Validates heartbeats against their agents, journals the accepted ones, and returns the
-/// results plus the overlay entries to record after commit.
-pub async fn journal_heartbeats<D: BatchDb>(
+/// Journals merged heartbeats (one row per agent per batch) and returns the overlay entries to
+/// record once the batch is committed.
+pub(super) async fn append<D: BatchDb>(
     db: &mut D,
-    beats: &[&HeartbeatWrite],
-    now: Millis,
-    events: &mut Vec<NewEvent>,
+    merged: &[MergedBeat],
     overlay: &HeartbeatOverlay,
-) -> StoreResult<(Vec<Option<HeartbeatApplied>>, Committed)> {
-    let mut ids: Vec<&str> = beats.iter().map(|b| b.agent_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut rows = Vec::new();
-    for chunk in power_of_two_chunks(&ids, 128) {
-        let mut sql = Sql::new(
-            "SELECT id, api_key_id, status, survival_tier, credits, heartbeat_interval, last_heartbeat_at \
-             FROM agents WHERE id IN (",
-        );
-        for (i, id) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind(*id);
-        }
-        sql.push(")");
-        rows.extend(db.query(sql).await?);
-    }
-    let mut agents: HashMap<&str, AgentState> = rows
-        .iter()
-        .map(|row| {
-            let last = overlay.last_at(row.text(0)).max(row.opt_int(6));
-            (row.text(0), AgentState { row, last })
-        })
-        .collect();
-
-    let mut results = vec![None; beats.len()];
-    let mut accepted = Vec::new();
-    let mut reactivate = Vec::new();
-    for (index, beat) in beats.iter().enumerate() {
-        let Some(state) = agents.get_mut(beat.agent_id.as_str()) else { continue };
-        let (row, status) = (state.row, state.row.text(2));
-        if status == "terminated" || beat.key_id.as_deref().is_some_and(|key| key != row.text(1)) {
-            continue;
-        }
-        let interval = row.int(5);
-        let health_before = Health::at(state.last, interval, now);
-        if health_before != Health::Up || status == "inactive" {
-            let payload = json!({ "agentId": beat.agent_id, "from": health_before, "to": Health::Up,
-                                  "statusFrom": status, "statusTo": "active" });
-            let event = NewEvent::new("agent.health_changed", &beat.agent_id, &payload);
-            events.push(event.owned_by(Some(row.text(1))).for_agent(&beat.agent_id));
-            if status == "inactive" {
-                reactivate.push(beat.agent_id.clone());
-            }
-        }
-        results[index] = Some(HeartbeatApplied {
-            next_expected: now + 1000 * interval,
-            survival_tier: row.text(3).to_owned(),
-            credits: row.int(4),
-            health_before,
-        });
-        accepted.push(index);
-        state.last = Some(now);
-    }
-
-    let mut committed: HashMap<String, Recent> = HashMap::new();
-    for chunk in power_of_two_chunks(&accepted, 64) {
+) -> StoreResult<Committed> {
+    let mut committed = Vec::with_capacity(merged.len());
+    for chunk in power_of_two_chunks(merged, 64) {
         let mut sql = Sql::new("INSERT INTO heartbeat_journal (agent_id, at, status, metrics) VALUES ");
-        for (i, index) in chunk.iter().enumerate() {
-            let beat = beats[*index];
-            sql.push(if i == 0 { "(" } else { ", (" }).bind(&beat.agent_id).push(", ").bind(now);
+        for (i, beat) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" }).bind(&beat.agent_id).push(", ").bind(beat.at);
             sql.push(", ").bind(&beat.status).push(", ").bind(&beat.metrics).push(")");
         }
-        sql.push(" RETURNING seq");
-        let seqs = db.query(sql).await?;
-        for (index, seq) in chunk.iter().zip(&seqs) {
-            let beat = beats[*index];
-            let interval = agents.get(beat.agent_id.as_str()).map_or(60, |s| s.row.int(5));
-            let seq = seq.int(0);
-            let earlier = committed.remove(&beat.agent_id).or_else(|| overlay.get(&beat.agent_id));
+        // RETURNING promises no order: match the rows by agent (one row per agent per batch).
+        sql.push(" RETURNING agent_id, seq");
+        let rows = db.query(sql).await?;
+        let seqs: HashMap<&str, i64> = rows.iter().map(|row| (row.text(0), row.int(1))).collect();
+        for beat in chunk {
+            let seq = *seqs
+                .get(beat.agent_id.as_str())
+                .ok_or_else(|| StoreError::Corrupt("a journaled heartbeat is missing".into()))?;
+            let earlier = overlay.get(&beat.agent_id);
             let recent = Recent {
-                at: now,
-                interval_seconds: interval,
+                at: beat.at,
+                interval_seconds: beat.interval_seconds,
                 status: beat.status.clone().or_else(|| earlier.as_ref().and_then(|e| e.status.clone())),
                 metrics: beat.metrics.clone().or_else(|| earlier.as_ref().and_then(|e| e.metrics.clone())),
                 first_unfolded: earlier.as_ref().map_or(seq, |e| e.first_unfolded),
-                unfolded_since: earlier.as_ref().map_or(now, |e| e.unfolded_since),
+                unfolded_since: earlier.as_ref().map_or(beat.at, |e| e.unfolded_since),
                 journal_seq: seq,
             };
-            committed.insert(beat.agent_id.clone(), recent);
+            committed.push((beat.agent_id.clone(), recent));
         }
     }
-    reactivate.sort();
-    reactivate.dedup();
-    super::apply::reactivate_agents(db, &reactivate).await?;
-    Ok((results, committed.into_iter().collect()))
+    Ok(committed)
 }
 
 /// Folds up to `limit` agents' latest heartbeats into their rows and deletes the journal rows

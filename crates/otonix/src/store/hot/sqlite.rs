@@ -73,6 +73,8 @@ impl SqliteBatchDb {
 }
 
 impl BatchDb for SqliteBatchDb {
+    const LOCKS_ROWS: bool = false;
+
     async fn begin(&mut self) -> StoreResult<()> {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(failed)
     }

@@ -1,84 +1,54 @@
 //! Survival tiers and heartbeat health: pure rules of SPEC §4.2 and §7.2.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use crate::clock::Millis;
 use crate::config::TierConfig;
 use crate::money::micros_from_f64;
 
-/// Heartbeat health, derived from the last heartbeat and the clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Health {
-    /// Registered, no heartbeat yet.
-    Pending,
-    /// Heartbeats arrive on time (up to one interval past `nextExpected`).
-    Up,
-    /// Past `nextExpected` plus one interval of grace.
-    Late,
-    /// No heartbeat for three intervals.
-    Down,
+crate::vocabulary! {
+    /// Heartbeat health, derived from the last heartbeat and the clock.
+    Health {
+        /// Registered, no heartbeat yet.
+        Pending = "pending",
+        /// Heartbeats arrive on time (up to one interval past `nextExpected`).
+        Up = "up",
+        /// Past `nextExpected` plus one interval of grace.
+        Late = "late",
+        /// No heartbeat for three intervals.
+        Down = "down",
+    }
 }
+
+/// Intervals after the last heartbeat from which an agent is `late` (one past `nextExpected`).
+pub const LATE_AFTER_INTERVALS: i64 = 2;
+/// Intervals after the last heartbeat from which an agent is `down`.
+pub const DOWN_AFTER_INTERVALS: i64 = 3;
 
 impl Health {
     /// Health at `now` of an agent whose last heartbeat was at `last` (interval in seconds).
     pub fn at(last: Option<Millis>, interval_seconds: i64, now: Millis) -> Self {
         let Some(last) = last else { return Self::Pending };
         let interval = interval_seconds * 1000;
-        if now > last + 3 * interval {
+        if now > last + DOWN_AFTER_INTERVALS * interval {
             Self::Down
-        } else if now > last + 2 * interval {
+        } else if now > last + LATE_AFTER_INTERVALS * interval {
             Self::Late
         } else {
             Self::Up
         }
     }
-
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Up => "up",
-            Self::Late => "late",
-            Self::Down => "down",
-        }
-    }
-
-    /// Parses a lowercase name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Up, Self::Late, Self::Down].into_iter().find(|h| h.as_str() == text)
-    }
 }
 
-/// Survival tier, derived from credits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    /// Credits above `fullAbove`.
-    Full,
-    /// Credits from `conservationMin` to `fullAbove`.
-    Conservation,
-    /// Credits from `criticalMin` below `conservationMin`, or never funded.
-    Critical,
-    /// Below `criticalMin` after having been funded. Final.
-    Terminated,
-}
-
-impl Tier {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Conservation => "conservation",
-            Self::Critical => "critical",
-            Self::Terminated => "terminated",
-        }
-    }
-
-    /// Parses a lowercase name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Full, Self::Conservation, Self::Critical, Self::Terminated].into_iter().find(|t| t.as_str() == text)
+crate::vocabulary! {
+    /// Survival tier, derived from credits.
+    Tier {
+        /// Credits above `fullAbove`.
+        Full = "full",
+        /// Credits from `conservationMin` to `fullAbove`.
+        Conservation = "conservation",
+        /// Credits from `criticalMin` below `conservationMin`, or never funded.
+        Critical = "critical",
+        /// Below `criticalMin` after having been funded. Final.
+        Terminated = "terminated",
     }
 }
 

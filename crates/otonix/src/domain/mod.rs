@@ -1,0 +1,11 @@
+//! The vocabulary and the rules of the control plane, free of I/O: statuses as types, survival
+//! tiers and heartbeat health, and the heartbeat decision. `api`, `store`, `payments`, `config`
+//! and `cli` depend on this module; it depends on none of them.
+
+pub mod heartbeat;
+pub mod status;
+pub mod survival;
+
+pub use heartbeat::{Caller, WriteRefusal};
+pub use status::{AgentStatus, Vocabulary};
+pub use survival::{Health, Tier, TierRules};

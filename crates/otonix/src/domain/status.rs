@@ -1,0 +1,96 @@
+//! Closed sets of words the API speaks (statuses, types): one enum each, with its wire name, its
+//! stored name (the same) and the list of accepted names for error messages.
+
+/// A closed set of names: statuses, types, tiers.
+pub trait Vocabulary: Sized + Copy + 'static {
+    /// Every name, in declaration order.
+    const NAMES: &'static [&'static str];
+    /// Every value, in declaration order.
+    const ALL: &'static [Self];
+
+    /// The name on the wire and in the database.
+    fn as_str(self) -> &'static str;
+
+    /// The value of a name, if it is one.
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|value| value.as_str() == text)
+    }
+}
+
+/// Declares a [`Vocabulary`] enum: `vocabulary! { /// doc \n Name { /// doc \n Variant = "name", … } }`.
+#[macro_export]
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $crate::domain::status::Vocabulary for $name {
+            const NAMES: &'static [&'static str] = &[$($text),+];
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl $name {
+            /// The name on the wire and in the database.
+            pub fn as_str(self) -> &'static str {
+                $crate::domain::status::Vocabulary::as_str(self)
+            }
+
+            /// The value of a name, if it is one.
+            pub fn parse(text: &str) -> Option<Self> {
+                $crate::domain::status::Vocabulary::parse(text)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::domain::status::Vocabulary::as_str(*self))
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// An agent's status (SPEC §4.2).
+    AgentStatus {
+        /// Heartbeating or not yet due.
+        Active = "active",
+        /// Down (read as `inactive` while stored `active`), or deactivated with its key.
+        Inactive = "inactive",
+        /// Out of credits after having been funded. Final.
+        Terminated = "terminated",
+    }
+}
+
+impl AgentStatus {
+    /// The status an agent shows: a `down` agent stored `active` reads `inactive`.
+    pub fn effective(self, health: super::Health) -> Self {
+        match (self, health) {
+            (Self::Active, super::Health::Down) => Self::Inactive,
+            (status, _) => status,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_on_the_wire_and_in_parse() {
+        for status in AgentStatus::ALL {
+            assert_eq!(AgentStatus::parse(status.as_str()), Some(*status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(AgentStatus::NAMES, ["active", "inactive", "terminated"]);
+        assert_eq!(AgentStatus::parse("Active"), None);
+    }
+}
