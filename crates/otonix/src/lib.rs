@@ -4,6 +4,8 @@
 //! the command line. The layers: [`api`] (HTTP) → [`auth`] / [`store`] → the database.
 
 #![forbid(unsafe_code)]
+// The payment flow nests many instrumented async functions: their futures are deep types.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod auth;

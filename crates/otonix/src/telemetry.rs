@@ -1,5 +1,7 @@
 //! Logging setup: `tracing` to stderr, human-readable or JSON (`OTONIX_LOG_FORMAT=json`),
-//! filtered by `RUST_LOG` or `log.level`. Nothing logged anywhere includes keys, tokens,
+//! filtered by `RUST_LOG` or `log.level`. A JSON line lists its spans, outermost first: the
+//! request's (with its `request_id`), then the store's and the payment engine's steps.
+//! Nothing logged anywhere includes keys, tokens,
 //! private keys or payment headers: handlers log ids, never credentials or bodies.
 
 use tracing_subscriber::EnvFilter;
@@ -13,7 +15,7 @@ pub fn init(config: &LogConfig) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(true).try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
 }

@@ -17,7 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Liveness answer.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
+pub struct Liveness {
     /// Always `ok`.
     pub status: &'static str,
 }
@@ -44,9 +44,9 @@ pub struct DatabaseReadiness {
 }
 
 /// The process is alive.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
-pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Liveness)))]
+pub async fn healthz() -> Json<Liveness> {
+    Json(Liveness { status: "ok" })
 }
 
 /// The server can serve: the database answers and is migrated.

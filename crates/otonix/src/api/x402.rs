@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tracing::Instrument;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use x402::encode_header;
@@ -61,8 +62,10 @@ pub async fn pay<P: Product>(
 ) -> ApiResult<Response> {
     let header = payment_header(headers).map(str::to_owned);
     let state = state.clone();
-    let task =
-        tokio::spawn(async move { state.payments.process(&product, &request, &params, header.as_deref()).await });
+    let task = tokio::spawn(
+        async move { state.payments.process(&product, &request, &params, header.as_deref()).await }
+            .instrument(tracing::Span::current()),
+    );
     respond(task.await.map_err(ApiError::internal)??)
 }
 

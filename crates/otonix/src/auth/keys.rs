@@ -9,7 +9,7 @@ pub const KEY_PREFIX: &str = "otonix_";
 
 /// A freshly generated key: the value (shown once) and what is stored.
 #[derive(Debug)]
-pub struct GeneratedKey {
+pub struct KeyMaterial {
     /// The full key, `otonix_` + 48 lowercase hex characters.
     pub plaintext: String,
     /// SHA-256 of the key, hex.
@@ -21,12 +21,12 @@ pub struct GeneratedKey {
 }
 
 /// Generates a key from 24 random bytes.
-pub fn generate() -> GeneratedKey {
+pub fn generate() -> KeyMaterial {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let plaintext = format!("{KEY_PREFIX}{}", hex::encode(bytes));
     let body = &plaintext[KEY_PREFIX.len()..];
-    GeneratedKey {
+    KeyMaterial {
         hash: hash(&plaintext),
         prefix: format!("{KEY_PREFIX}{}", &body[..6]),
         last4: body[body.len() - 4..].to_owned(),

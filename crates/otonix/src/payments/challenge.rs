@@ -28,6 +28,7 @@ fn new_order_id() -> String {
 }
 
 /// Creates the order for `request` and its challenge.
+#[tracing::instrument(skip_all)]
 pub(super) async fn issue(
     engine: &Payments,
     request: &PaidRequest,

@@ -13,6 +13,7 @@ use crate::store::orders::{self, Order, OrderStatus};
 
 /// Delivers a settled order; a failure is counted, and refunded once it is final or has happened
 /// `payments.deliveryAttempts` times.
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn deliver_or_count(engine: &Payments, order: &Order) -> ApiResult<Outcome> {
     let error = match deliver(engine, order).await {
         Ok(outcome) => return Ok(outcome),

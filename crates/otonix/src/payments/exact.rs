@@ -12,6 +12,7 @@ use super::{Outcome, PaidRequest, Payments, QuoteFn, canonical};
 use crate::error::{ApiError, ApiResult};
 use crate::store::orders::{self, Order, Settling};
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn pay(
     engine: &Payments,
     request: &PaidRequest,

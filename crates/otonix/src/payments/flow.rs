@@ -28,6 +28,7 @@ use alloy_primitives::{B256, U256};
 /// What to do with `order`, which a payment with `claim_key` wants to pay: `None` when it is
 /// open (or expired, for the caller to judge) and the payment should go on; otherwise the
 /// answer, after finishing what this payment left unfinished.
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn resume(engine: &Payments, order: &Order, claim_key: &str, wait: Duration) -> ApiResult<Option<Outcome>> {
     let ours = order.claim_key.as_deref() == Some(claim_key);
     match order.status {
@@ -82,6 +83,7 @@ fn closed(order: &Order) -> ApiError {
 }
 
 /// Finds out how the settlement of a `settling` order ended, and records it.
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiResult<Outcome> {
     let reference: Option<SettleReference> =
         order.settle_reference.as_deref().and_then(|r| serde_json::from_str(r).ok());
@@ -121,6 +123,7 @@ fn proven_transaction(claim_key: &str) -> Option<B256> {
 /// A claim is pinned to its order for good: the same payment presented again for that order
 /// (after a release, once the payer is funded) claims it again; for any other order it is
 /// `payment_already_used`.
+#[tracing::instrument(skip_all)]
 pub async fn claim(
     engine: &Payments,
     order: &Order,
@@ -158,6 +161,7 @@ pub async fn claim(
 }
 
 /// Records how the settlement of `order` (claimed by its `claim_key`) ended, and answers.
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn record(engine: &Payments, order: &Order, settlement: Settlement) -> ApiResult<Outcome> {
     let now = engine.now();
     let claim_key = order.claim();
@@ -236,6 +240,7 @@ async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: 
 
 /// Releases the claim and reopens the order: the money did not move, and the payer may pay again.
 /// Only while the order is as the decision saw it (`order.settle_reference`).
+#[tracing::instrument(skip_all, fields(order_id = %order.id, reason))]
 async fn release(engine: &Payments, order: &Order, reason: &str) -> ApiResult<()> {
     let mut tx = engine.store.begin().await?;
     let seen = order.settle_reference.as_deref();

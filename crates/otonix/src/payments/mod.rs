@@ -187,6 +187,7 @@ impl Payments {
 
     /// The payment part of a paid request: a challenge without a payment header; with one,
     /// verification, the atomic claim, settlement and delivery (or a replay).
+    #[tracing::instrument(skip_all, fields(product = P::NAME))]
     pub async fn process<P: Product>(
         &self,
         product: &P,

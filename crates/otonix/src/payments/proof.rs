@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::agents;
 use crate::store::orders::{self, Order, Settling};
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &TransferProof) -> ApiResult<Outcome> {
     let terms = &engine.terms;
     let Some(chain) = engine.settler.chain().filter(|_| terms.transfer_proofs) else {

@@ -13,6 +13,7 @@ use crate::store::transactions::{self, Origin, Transaction};
 use crate::store::{Tx, agents, new_id};
 
 /// Refunds a settled order held by its claim; does nothing when it is no longer settled.
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
     let mut tx = engine.store.begin().await?;
     if !orders::mark_refunded(&mut tx, &order.id, order.claim(), engine.now()).await? {
@@ -30,6 +31,7 @@ pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
 /// Books the return of `order.amount` paid by `payer` (in `settlement_tx`), in `tx`: a credit to
 /// the order's key's agent whose verified wallet is the payer's (a living one first, with room
 /// in its balance), else a `pending` credit owed to the payer.
+#[tracing::instrument(skip_all)]
 pub(super) async fn give_back(
     engine: &Payments,
     tx: &mut Tx,

@@ -40,6 +40,7 @@ pub struct SweepReport {
 
 impl Payments {
     /// One sweep, if this replica gets (and keeps) the lease.
+    #[tracing::instrument(skip_all)]
     pub async fn sweep(&self) -> StoreResult<SweepReport> {
         if !self.hold_sweep_lease().await? {
             return Ok(SweepReport::default());

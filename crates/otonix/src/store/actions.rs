@@ -75,6 +75,7 @@ pub struct NewAction {
 
 /// Records an action written by the server itself (tier change, automation decision) for an
 /// agent owned by `owner_key_id`, with its counter and event, in the caller's transaction.
+#[tracing::instrument(skip_all)]
 pub async fn insert_system(
     conn: &mut AnyConnection,
     owner_key_id: &str,

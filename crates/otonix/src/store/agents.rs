@@ -171,6 +171,7 @@ pub struct NewAgent {
 }
 
 /// Inserts a new agent (status `active`, no credits).
+#[tracing::instrument(skip_all, fields(agent_id = %agent.id))]
 pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> StoreResult<Agent> {
     let mut sql = Sql::new(
         "INSERT INTO agents (id, api_key_id, name, status, survival_tier, credits, funded, wallet_address, \
@@ -222,6 +223,7 @@ pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Ag
 }
 
 /// Marks an agent's wallet verified (its owner proved control of it). False for no such agent.
+#[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub async fn verify_wallet(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE agents SET wallet_verified = TRUE, updated_at = ");
     sql.bind(now).push(" WHERE id = ").bind(id.to_owned());

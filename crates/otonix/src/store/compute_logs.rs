@@ -70,6 +70,7 @@ fn from_row(row: &AnyRow) -> Result<ComputeLog, sqlx::Error> {
 }
 
 /// Inserts a compute log.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> StoreResult<ComputeLog> {
     let mut sql = Sql::new(
         "INSERT INTO compute_logs (id, api_key_id, agent_id, provider, model, input_tokens, output_tokens, cost, \

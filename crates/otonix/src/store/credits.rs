@@ -26,6 +26,7 @@ pub struct CreditOutcome {
 /// and records a tier change. `None` when the agent does not exist;
 /// [`StoreError::BalanceOutOfBounds`] (and nothing changed) when the balance would leave
 /// ±[`money::MAX_BALANCE`].
+#[tracing::instrument(skip_all, fields(agent_id = %agent_id, delta))]
 pub async fn apply(
     conn: &mut AnyConnection,
     rules: &TierRules,

@@ -101,6 +101,7 @@ fn records_json(records: &[DnsRecord]) -> String {
 }
 
 /// Inserts a domain record. A taken name is a unique violation ([`StoreError::is_unique_violation`]).
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> StoreResult<Domain> {
     let d = domain;
     let mut sql = Sql::new(
@@ -142,6 +143,7 @@ pub struct DomainPatch {
 }
 
 /// Applies a patch and returns the updated domain.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     conn: &mut AnyConnection,
     id: &str,

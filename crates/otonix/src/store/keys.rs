@@ -117,6 +117,7 @@ fn from_row(row: &AnyRow) -> Result<ApiKey, sqlx::Error> {
 }
 
 /// Inserts a new active key.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, key: &NewKey, now: Millis) -> StoreResult<ApiKey> {
     let mut sql = Sql::new(
         "INSERT INTO api_keys (id, name, key_hash, key_prefix, key_last4, owner_wallet, status, \
@@ -208,6 +209,7 @@ pub struct Revocation {
 /// Revokes a key and every key it generated (directly or not), deactivating their active
 /// agents. Each key revoked now remembers what its own revocation would have done (its subtree),
 /// so that revoking it again answers the same. `None` for no such key.
+#[tracing::instrument(skip_all, fields(key_id = %id))]
 pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<Revocation>> {
     let Some(key) = get(conn, id).await? else {
         return Ok(None);

@@ -179,6 +179,7 @@ pub struct NewOrder {
 }
 
 /// Inserts a new open order and returns it.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, order: &NewOrder, now: Millis) -> StoreResult<Order> {
     let mut sql = Sql::new(
         "INSERT INTO payment_orders (id, api_key_id, method, path, body_hash, request_body, product, params, \
@@ -233,6 +234,7 @@ pub struct Settling {
 
 /// `open → settling` (also `expired → settling` when `expired_too`: a transfer mined before the
 /// order expired pays it). False when the order was in another state.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn mark_settling(
     conn: &mut AnyConnection,
     id: &str,
@@ -256,6 +258,7 @@ fn held(sql: &mut Sql, id: &str, status: OrderStatus, claim_key: &str) {
 
 /// Stores what an unfinished settlement waits for, while `claim_key` still holds the settling
 /// order. False when it no longer does: then nothing may be broadcast.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn set_settle_reference(
     conn: &mut AnyConnection,
     id: &str,
@@ -270,6 +273,7 @@ pub async fn set_settle_reference(
 }
 
 /// `settling → settled` by `claim_key`, with the transaction and receipt.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn mark_settled(
     conn: &mut AnyConnection,
     id: &str,
@@ -288,6 +292,7 @@ pub async fn mark_settled(
 /// `settling → open` after a settlement by `claim_key` that certainly moved no money (the
 /// payer may pay again) — only while its reference is still `seen_reference`, the one the
 /// decision was made on (an attempt that stored a reference since may have broadcast).
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn reopen(
     conn: &mut AnyConnection,
     id: &str,
@@ -309,6 +314,7 @@ pub async fn reopen(
 
 /// `settling → failed`: the payment of `claim_key` settled in a transaction that already paid
 /// another order. The claim stays: that money moved.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn mark_failed(
     conn: &mut AnyConnection,
     id: &str,
@@ -324,6 +330,7 @@ pub async fn mark_failed(
 
 /// `settled → delivered` by `claim_key`, first thing in the delivery's transaction (so a
 /// concurrent delivery waits, then finds it delivered). False when someone else delivered it.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn mark_delivered(conn: &mut AnyConnection, id: &str, claim_key: &str, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_orders SET status = 'delivered', response_status = 201, delivered_at = ");
     sql.bind(now).push(", updated_at = ").bind(now);
@@ -341,6 +348,7 @@ pub async fn set_response(conn: &mut AnyConnection, id: &str, response_body: &st
 
 /// Counts a failed delivery of a settled order; returns the attempts so far (0 when the order is
 /// no longer settled by `claim_key`).
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn record_delivery_failure(
     conn: &mut AnyConnection,
     id: &str,
@@ -357,6 +365,7 @@ pub async fn record_delivery_failure(
 }
 
 /// `settled → refunded` by `claim_key`. False when it was not settled by it.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, claim_key: &str, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_orders SET status = 'refunded', updated_at = ");
     sql.bind(now);
@@ -365,6 +374,7 @@ pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, claim_key: &str, 
 }
 
 /// `open → expired` for an open order past its expiry.
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn expire(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE payment_orders SET status = 'expired', updated_at = ");
     sql.bind(now).push(" WHERE status = 'open' AND id = ").bind(id).push(" AND expires_at < ").bind(now);
@@ -397,6 +407,7 @@ pub enum Claim {
 
 /// Claims a payment (`claim_key`) for an order, atomically across replicas. `valid_before`
 /// (unix seconds) is an authorization's: until then a released claim is watched.
+#[tracing::instrument(skip_all, fields(claim = %claim_key))]
 pub async fn claim(
     conn: &mut AnyConnection,
     claim_key: &str,
@@ -433,6 +444,7 @@ pub fn refund_holder(claim_key: &str) -> String {
 }
 
 /// Marks a released authorization refunded (with its refund): it may never pay again.
+#[tracing::instrument(skip_all, fields(claim = %claim_key))]
 pub async fn mark_claim_refunded(conn: &mut AnyConnection, claim_key: &str, now: Millis) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE payment_claims SET refunded_at = ");
     sql.bind(now).push(" WHERE claim_key = ").bind(claim_key);
@@ -442,6 +454,7 @@ pub async fn mark_claim_refunded(conn: &mut AnyConnection, claim_key: &str, now:
 
 /// Releases a claim after a settlement that moved no money: it stays pinned to its order (no
 /// other order may use the payment), and an authorization is watched until its `valid_before`.
+#[tracing::instrument(skip_all, fields(claim = %claim_key, order_id = %order_id))]
 pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str, now: Millis) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE payment_claims SET released_at = ");
     sql.bind(now).push(", watched_at = ").bind(now).push(", used_seen_at = NULL");
@@ -453,6 +466,7 @@ pub async fn release(conn: &mut AnyConnection, claim_key: &str, order_id: &str, 
 
 /// Holds a claim (again: its payment is presented again for its order). False when its money
 /// was refunded meanwhile: then it pays nothing.
+#[tracing::instrument(skip_all, fields(claim = %claim_key))]
 pub async fn hold(conn: &mut AnyConnection, claim_key: &str) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE payment_claims SET released_at = NULL, resolved_at = NULL WHERE claim_key = ");
     sql.bind(claim_key).push(" AND refunded_at IS NULL");

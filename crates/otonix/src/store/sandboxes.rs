@@ -87,6 +87,7 @@ fn from_row(row: &AnyRow) -> Result<Sandbox, sqlx::Error> {
 }
 
 /// Inserts a sandbox record (all fields of `sandbox` except `seq` and the timestamps are used).
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) -> StoreResult<Sandbox> {
     let s = sandbox;
     let mut sql = Sql::new(

@@ -133,6 +133,7 @@ pub async fn hash_taken(conn: &mut AnyConnection, tx_hash: &str) -> StoreResult<
 /// it is completed and names an agent), re-deriving the tier, and writes its event — all in the
 /// caller's transaction. Every writer of the books uses this. A change that would take the
 /// balance past its bound is [`StoreError::BalanceOutOfBounds`] and must roll back.
+#[tracing::instrument(skip_all)]
 pub async fn record(
     conn: &mut AnyConnection,
     rules: &TierRules,

@@ -95,3 +95,48 @@ async fn the_openapi_document_covers_every_endpoint() {
     let schemes: &Value = &doc["components"]["securitySchemes"];
     assert!(schemes.get("apiKey").is_some() && schemes.get("adminToken").is_some());
 }
+
+/// utoipa names a schema after its type and keeps the last of two types with one name: the
+/// document would then describe one of them wrongly, silently. Every type that derives
+/// `ToSchema` (directly or through `vocabulary!`) must have a name of its own.
+#[test]
+fn every_openapi_schema_name_is_unique() {
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut schema_pending = false;
+        for line in text.lines().map(str::trim) {
+            if (line.starts_with("#[derive(") && line.contains("ToSchema")) || line.ends_with("vocabulary! {") {
+                schema_pending = !line.starts_with("macro_rules!");
+                continue;
+            }
+            if !schema_pending || line.starts_with("#[") || line.starts_with("///") || line.starts_with("$") {
+                continue;
+            }
+            let name = line
+                .trim_start_matches("pub ")
+                .trim_start_matches("struct ")
+                .trim_start_matches("enum ")
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap()
+                .to_owned();
+            schema_pending = false;
+            checked += 1;
+            let place = format!("{}", path.display());
+            if let Some(first) = names.insert(name.clone(), place.clone()) {
+                panic!("two schemas are named {name}: in {first} and in {place}");
+            }
+        }
+    }
+    assert!(checked > 30 && names.contains_key("AgentStatus") && names.contains_key("Agent"), "{names:?}");
+}

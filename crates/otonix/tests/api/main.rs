@@ -34,6 +34,7 @@ mod process;
 mod readme;
 mod records;
 mod replicas;
+mod request_tracing;
 mod rpc_proxy;
 mod validation;
 mod wallets;

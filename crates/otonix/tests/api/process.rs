@@ -13,6 +13,8 @@ pub struct ServerProcess {
     pub child: Child,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
+    /// Every log line the server wrote after it was ready (JSON).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// The `otonix` command with the test database settings in its environment.
@@ -60,6 +62,12 @@ pub async fn start_server_with(
     .await
     .expect("the server gets ready");
     // Keep draining the log so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    ServerProcess { child, base: format!("http://{address}") }
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    ServerProcess { child, base: format!("http://{address}"), log }
 }

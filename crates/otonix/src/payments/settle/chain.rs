@@ -36,6 +36,7 @@ impl ChainSettler {
     }
 
     /// Settles `payment`, waiting up to `wait` for the receipt.
+    #[tracing::instrument(skip_all)]
     pub async fn settle(&self, payment: &ExactPayment, ledger: &Ledger<'_>, wait: Duration) -> Settlement {
         if let Err(error) = self.reader.ensure_chain().await {
             return Settlement::Unavailable { reason: error.to_string() };

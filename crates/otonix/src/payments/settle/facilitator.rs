@@ -71,6 +71,7 @@ impl FacilitatorSettler {
     }
 
     /// Verifies and settles `payment` against `requirements`.
+    #[tracing::instrument(skip_all)]
     pub async fn settle(
         &self,
         payment: &ExactPayment,

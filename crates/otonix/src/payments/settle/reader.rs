@@ -91,6 +91,7 @@ impl ChainReader {
 
     /// How a settlement ended: our transaction's receipt first (waiting up to `wait` for it and
     /// its confirmations), then the authorization's state.
+    #[tracing::instrument(skip_all)]
     pub async fn reconcile(&self, reference: &SettleReference, wait: Duration) -> Settlement {
         if let Some(hash) = reference.tx_hash {
             match self.rpc.wait_for_receipt(hash, self.confirmations, wait).await {
@@ -132,6 +133,7 @@ impl ChainReader {
     /// What became of the authorization of `reference`: the token's `authorizationState`, then
     /// the `AuthorizationUsed` or `AuthorizationCanceled` log since `fromBlock` (the last
     /// [`LOG_LOOKBACK_BLOCKS`] blocks when it is 0).
+    #[tracing::instrument(skip_all)]
     pub async fn fate(&self, reference: &SettleReference) -> Fate {
         let (Some(from), Some(nonce)) = (reference.from, reference.nonce) else {
             return Fate::Unknown;
