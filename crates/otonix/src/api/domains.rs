@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::domains::{self, Domain, DomainFilter, DomainPatch};
 use crate::store::events::{self, NewEvent};
-use crate::store::{StoreError, new_id};
+use crate::store::{StoreError, Unique, new_id};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,7 +90,7 @@ pub fn view(mut domain: Domain, principal: &Principal) -> Domain {
 }
 
 fn conflict_on_name(error: StoreError, name: &str) -> ApiError {
-    if error.is_unique_violation() { ApiError::Conflict(format!("domain {name} already exists")) } else { error.into() }
+    if error.violates(Unique::DomainName) { ApiError::Conflict(format!("domain {name} already exists")) } else { error.into() }
 }
 
 /// Creates a domain record owned by the caller.

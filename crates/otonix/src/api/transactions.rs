@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{mask_address, mask_addresses_in};
 use crate::state::AppState;
 use crate::store::transactions::{self, Origin, Transaction, TransactionFilter};
-use crate::store::{StoreError, Tx, new_id};
+use crate::store::{StoreError, Tx, Unique, new_id};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -165,7 +165,7 @@ pub async fn record(
     amount_field: &str,
 ) -> ApiResult<Transaction> {
     transactions::record(tx, &state.tiers, transaction, state.now()).await.map_err(|e| match e {
-        e if e.is_unique_violation() => duplicate_hash(),
+        e if e.violates(Unique::BookedTxHash) => duplicate_hash(),
         StoreError::BalanceOutOfBounds => ApiError::field(amount_field, crate::money::BEYOND_BOUND),
         e => e.into(),
     })

@@ -100,7 +100,7 @@ fn records_json(records: &[DnsRecord]) -> String {
     serde_json::to_string(records).unwrap_or_else(|_| "[]".into())
 }
 
-/// Inserts a domain record. A taken name is a unique violation ([`StoreError::is_unique_violation`]).
+/// Inserts a domain record. A taken name violates [`super::Unique::DomainName`].
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> StoreResult<Domain> {
     let d = domain;

@@ -100,10 +100,42 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// A uniqueness rule of the schema that an API answers with 409 when a write breaks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// `txHash` of a transaction booked through the API.
+    BookedTxHash,
+    /// A domain's name.
+    DomainName,
+}
+
+impl Unique {
+    /// The unique index (PostgreSQL names it in the error).
+    fn index(self) -> &'static str {
+        match self {
+            Self::BookedTxHash => "transactions_tx_hash_booked",
+            Self::DomainName => "domains_name",
+        }
+    }
+
+    /// `table.column` (SQLite names these in the error).
+    fn columns(self) -> &'static str {
+        match self {
+            Self::BookedTxHash => "transactions.tx_hash",
+            Self::DomainName => "domains.name",
+        }
+    }
+}
+
 impl StoreError {
-    /// True when the failure is a unique-constraint violation.
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, Self::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
+    /// True when the failure is a violation of `rule` (and of no other unique constraint).
+    pub fn violates(&self, rule: Unique) -> bool {
+        let Self::Query(sqlx::Error::Database(e)) = self else { return false };
+        e.is_unique_violation()
+            && match e.constraint() {
+                Some(constraint) => constraint == rule.index(),
+                None => e.message().strip_prefix("UNIQUE constraint failed: ") == Some(rule.columns()),
+            }
     }
 
     /// True when the transaction lost a conflict with a concurrent one (PostgreSQL deadlock or
