@@ -19,7 +19,6 @@ use crate::auth::Principal;
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::compute_logs::{self, ComputeLog, ComputeLogFilter, ComputeSummary};
-use crate::store::events::{self, NewEvent};
 use crate::store::new_id;
 use crate::store::transactions::{Origin, Transaction};
 
@@ -100,10 +99,6 @@ pub async fn create_compute_log(
         created_at: now,
     };
     let stored = compute_logs::insert(&mut tx, &log, now).await?;
-    let event = NewEvent::new("compute_log.created", &stored.id, &stored)
-        .owned_by(Some(&stored.api_key_id))
-        .for_agent(&agent_id);
-    events::append(&mut tx, &[event], now).await?;
     if cost > 0 {
         let debit = Transaction {
             seq: 0,

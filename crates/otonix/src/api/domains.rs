@@ -18,7 +18,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::domains::{self, Domain, DomainFilter, DomainPatch};
-use crate::store::events::{self, NewEvent};
 use crate::store::{StoreError, Unique, new_id};
 
 /// Routes of this module.
@@ -90,7 +89,11 @@ pub fn view(mut domain: Domain, principal: &Principal) -> Domain {
 }
 
 fn conflict_on_name(error: StoreError, name: &str) -> ApiError {
-    if error.violates(Unique::DomainName) { ApiError::Conflict(format!("domain {name} already exists")) } else { error.into() }
+    if error.violates(Unique::DomainName) {
+        ApiError::Conflict(format!("domain {name} already exists"))
+    } else {
+        error.into()
+    }
 }
 
 /// Creates a domain record owned by the caller.
@@ -145,17 +148,8 @@ pub async fn create_domain(
         updated_at: now,
     };
     let stored = domains::insert(&mut tx, &domain, now).await.map_err(|e| conflict_on_name(e, &name))?;
-    events::append(&mut tx, &[domain_event("domain.created", &stored)], now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(stored)))
-}
-
-fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
-    let event = NewEvent::new(kind, &domain.id, domain).owned_by(Some(&domain.api_key_id));
-    match &domain.agent_id {
-        Some(agent_id) => event.for_agent(agent_id),
-        None => event,
-    }
 }
 
 /// Updates some fields of a domain the caller owns.
@@ -197,7 +191,6 @@ pub async fn update_domain(
         agent_id,
     };
     let updated = domains::update(&mut tx, &id, &patch, now).await?.ok_or(ApiError::NotFound("domain"))?;
-    events::append(&mut tx, &[domain_event("domain.updated", &updated)], now).await?;
     tx.commit().await?;
     Ok(Json(updated))
 }

@@ -154,7 +154,7 @@ pub async fn revoke_key(
             ApiError::NotFound("key")
         });
     }
-    let revocation = key_material::revoke(&mut tx, &id, now).await?.ok_or(ApiError::NotFound("key"))?;
+    let revocation = keys::revoke(&mut tx, &id, now).await?.ok_or(ApiError::NotFound("key"))?;
     tx.commit().await?;
     for revoked in &revocation.revoked_now {
         state.key_cache.forget(revoked);

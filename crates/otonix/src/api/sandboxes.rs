@@ -17,7 +17,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{MASKED_PASSWORD, mask_ip};
 use crate::state::AppState;
-use crate::store::events::{self, NewEvent};
 use crate::store::new_id;
 use crate::store::sandboxes::{self, Sandbox, SandboxFilter};
 
@@ -129,13 +128,6 @@ pub async fn create_sandbox(
         updated_at: now,
     };
     let stored = sandboxes::insert(&mut tx, &sandbox, now).await?;
-    let mut payload = stored.clone();
-    payload.ssh_password = None;
-    let mut event = NewEvent::new("sandbox.created", &stored.id, &payload).owned_by(Some(&stored.api_key_id));
-    if let Some(agent_id) = &stored.agent_id {
-        event = event.for_agent(agent_id);
-    }
-    events::append(&mut tx, &[event], now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }

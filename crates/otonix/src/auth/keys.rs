@@ -51,7 +51,7 @@ pub fn hash(key: &str) -> String {
     hex::encode(digest(key))
 }
 
-/// Generates a key and records it (with its event) in the caller's transaction. Returns the
+/// Generates a key and records it (its event with it) in the caller's transaction. Returns the
 /// stored key and the plaintext, which must be shown once and then forgotten.
 pub async fn issue(
     conn: &mut sqlx::AnyConnection,
@@ -60,7 +60,7 @@ pub async fn issue(
     created_by_key_id: Option<String>,
     now: crate::clock::Millis,
 ) -> crate::store::StoreResult<(crate::store::keys::ApiKey, String)> {
-    use crate::store::{events, keys};
+    use crate::store::keys;
     let material = generate();
     let new_key = keys::NewKey {
         id: crate::store::new_id(),
@@ -72,36 +72,7 @@ pub async fn issue(
         created_by_key_id,
     };
     let stored = keys::insert(conn, &new_key, now).await?;
-    let event = events::NewEvent::new("key.generated", &stored.id, &stored).owned_by(Some(&stored.id));
-    events::append(conn, &[event], now).await?;
     Ok((stored, material.plaintext))
-}
-
-/// Revokes a key and the keys it generated, deactivating their agents, and records the events
-/// in the caller's transaction. `None` for no such key.
-pub async fn revoke(
-    conn: &mut sqlx::AnyConnection,
-    id: &str,
-    now: crate::clock::Millis,
-) -> crate::store::StoreResult<Option<crate::store::keys::Revocation>> {
-    use crate::store::{events, keys};
-    let Some(revocation) = keys::revoke(conn, id, now).await? else {
-        return Ok(None);
-    };
-    let mut changes = Vec::new();
-    for key_id in &revocation.revoked_now {
-        let agents = revocation.deactivated_now.iter().filter(|(_, k)| k == key_id).count();
-        let payload = serde_json::json!({ "id": key_id, "revokedWith": id, "agentsDeactivated": agents });
-        changes.push(events::NewEvent::new("key.revoked", key_id, &payload).owned_by(Some(key_id)));
-    }
-    for (agent_id, key_id) in &revocation.deactivated_now {
-        let payload = serde_json::json!({ "agentId": agent_id, "statusFrom": "active", "statusTo": "inactive", "reason": "key_revoked" });
-        changes.push(
-            events::NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(key_id)).for_agent(agent_id),
-        );
-    }
-    events::append(conn, &changes, now).await?;
-    Ok(Some(revocation))
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub async fn run(command: &KeysCommand, config: &Config) -> anyhow::Result<()> {
         KeysCommand::Revoke { id } => {
             let mut tx = store.begin().await?;
             let revocation =
-                crate::auth::keys::revoke(&mut tx, id, now).await?.with_context(|| format!("no key with id {id}"))?;
+                crate::store::keys::revoke(&mut tx, id, now).await?.with_context(|| format!("no key with id {id}"))?;
             tx.commit().await?;
             println!(
                 "key {id} is revoked with {} key(s) it generated; {} agent(s) deactivated",

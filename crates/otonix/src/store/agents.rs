@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
+use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
 use crate::domain::survival::{DOWN_AFTER_INTERVALS, LATE_AFTER_INTERVALS};
@@ -170,7 +171,7 @@ pub struct NewAgent {
     pub vps_ip: Option<String>,
 }
 
-/// Inserts a new agent (status `active`, no credits).
+/// Inserts a new agent (status `active`, no credits) and its `agent.registered` event.
 #[tracing::instrument(skip_all, fields(agent_id = %agent.id))]
 pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> StoreResult<Agent> {
     let mut sql = Sql::new(
@@ -186,7 +187,14 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
     sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {AGENT_COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
-    Ok(from_row(&row, now)?)
+    let stored = from_row(&row, now)?;
+    let mut payload = stored.clone();
+    payload.genesis_prompt = None;
+    let event = NewEvent::new("agent.registered", &stored.id, &payload)
+        .owned_by(Some(&stored.api_key_id))
+        .for_agent(&stored.id);
+    events::append(conn, &[event], now).await?;
+    Ok(stored)
 }
 
 /// One agent's row by id, as stored: heartbeats not yet folded into it are missing. Handlers
@@ -222,12 +230,20 @@ pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Ag
     }))
 }
 
-/// Marks an agent's wallet verified (its owner proved control of it). False for no such agent.
+/// Marks an agent's wallet verified (its owner proved control of it) and records the
+/// `agent.wallet_verified` event. False for no such agent.
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
 pub async fn verify_wallet(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE agents SET wallet_verified = TRUE, updated_at = ");
-    sql.bind(now).push(" WHERE id = ").bind(id.to_owned());
-    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+    sql.bind(now).push(" WHERE id = ").bind(id.to_owned()).push(" RETURNING api_key_id, wallet_address");
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else {
+        return Ok(false);
+    };
+    let (owner, wallet): (String, String) = (row.try_get("api_key_id")?, row.try_get("wallet_address")?);
+    let payload = serde_json::json!({ "agentId": id, "walletAddress": wallet });
+    let event = NewEvent::new("agent.wallet_verified", id, &payload).owned_by(Some(&owner)).for_agent(id);
+    events::append(conn, &[event], now).await?;
+    Ok(true)
 }
 
 /// The first agent of `api_key_id` (not terminated, if one is) whose verified wallet is `wallet`:

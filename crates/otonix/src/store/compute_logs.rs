@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
+use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreError, StoreResult};
 use crate::clock::Millis;
 use crate::wire;
@@ -69,7 +70,7 @@ fn from_row(row: &AnyRow) -> Result<ComputeLog, sqlx::Error> {
     })
 }
 
-/// Inserts a compute log.
+/// Inserts a compute log and its `compute_log.created` event.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> StoreResult<ComputeLog> {
     let mut sql = Sql::new(
@@ -83,7 +84,12 @@ pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> 
     sql.push(&format!(") RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
-    Ok(from_row(&row)?)
+    let stored = from_row(&row)?;
+    let event = NewEvent::new("compute_log.created", &stored.id, &stored)
+        .owned_by(Some(&stored.api_key_id))
+        .for_agent(&stored.agent_id);
+    events::append(conn, &[event], now).await?;
+    Ok(stored)
 }
 
 /// Filters of `GET /api/compute-logs`.

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
+use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool};
 use crate::clock::Millis;
 use crate::wire;
@@ -100,7 +101,8 @@ fn records_json(records: &[DnsRecord]) -> String {
     serde_json::to_string(records).unwrap_or_else(|_| "[]".into())
 }
 
-/// Inserts a domain record. A taken name violates [`super::Unique::DomainName`].
+/// Inserts a domain record and its `domain.created` event. A taken name violates
+/// [`super::Unique::DomainName`].
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> StoreResult<Domain> {
     let d = domain;
@@ -115,7 +117,17 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
     sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
-    Ok(from_row(&row)?)
+    let stored = from_row(&row)?;
+    events::append(conn, &[domain_event("domain.created", &stored)], now).await?;
+    Ok(stored)
+}
+
+fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
+    let event = NewEvent::new(kind, &domain.id, domain).owned_by(Some(&domain.api_key_id));
+    match &domain.agent_id {
+        Some(agent_id) => event.for_agent(agent_id),
+        None => event,
+    }
 }
 
 /// One domain by id.
@@ -142,7 +154,7 @@ pub struct DomainPatch {
     pub agent_id: Option<Option<String>>,
 }
 
-/// Applies a patch and returns the updated domain.
+/// Applies a patch, records its `domain.updated` event and returns the updated domain.
 #[tracing::instrument(skip_all)]
 pub async fn update(
     conn: &mut AnyConnection,
@@ -171,7 +183,11 @@ pub async fn update(
         sql.push(", agent_id = ").bind(agent_id.clone());
     }
     sql.push(" WHERE id = ").bind(id.to_owned()).push(&format!(" RETURNING {COLUMNS}"));
-    Ok(sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()?)
+    let Some(updated) = sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()? else {
+        return Ok(None);
+    };
+    events::append(conn, &[domain_event("domain.updated", &updated)], now).await?;
+    Ok(Some(updated))
 }
 
 /// Filters of `GET /api/domains`.

@@ -5,8 +5,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
+use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreResult};
 use crate::clock::Millis;
+use crate::domain::AgentStatus;
 use crate::wire;
 
 /// An API key as listed (SPEC §4.1): never the hash, the key itself only masked.
@@ -116,7 +118,7 @@ fn from_row(row: &AnyRow) -> Result<ApiKey, sqlx::Error> {
     })
 }
 
-/// Inserts a new active key.
+/// Inserts a new active key and its `key.generated` event.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, key: &NewKey, now: Millis) -> StoreResult<ApiKey> {
     let mut sql = Sql::new(
@@ -131,7 +133,10 @@ pub async fn insert(conn: &mut AnyConnection, key: &NewKey, now: Millis) -> Stor
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| super::StoreError::Corrupt("insert returned nothing".into()))?;
-    Ok(from_row(&row)?)
+    let stored = from_row(&row)?;
+    let event = NewEvent::new("key.generated", &stored.id, &stored).owned_by(Some(&stored.id));
+    events::append(conn, &[event], now).await?;
+    Ok(stored)
 }
 
 /// Finds a key by the hash of its value, for authentication.
@@ -282,7 +287,9 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
         Some(&totals) if revoked_now.iter().any(|k| k == id) => totals,
         _ => (key.agents_deactivated, key.keys_revoked),
     };
-    Ok(Some(Revocation { agents_deactivated, keys_revoked, revoked_now, deactivated_now }))
+    let revocation = Revocation { agents_deactivated, keys_revoked, revoked_now, deactivated_now };
+    events::append(conn, &revocation_events(id, &revocation), now).await?;
+    Ok(Some(revocation))
 }
 
 /// True when key `id` is active, holding its row until the caller's transaction ends: a key
@@ -309,4 +316,20 @@ pub async fn count_agent(conn: &mut AnyConnection, id: &str) -> StoreResult<()> 
     sql.bind(id.to_owned());
     sql.execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The events of a revocation: each key revoked now, each agent deactivated now.
+fn revocation_events(id: &str, revocation: &Revocation) -> Vec<NewEvent> {
+    let mut changes = Vec::new();
+    for key_id in &revocation.revoked_now {
+        let agents = revocation.deactivated_now.iter().filter(|(_, k)| k == key_id).count();
+        let payload = serde_json::json!({ "id": key_id, "revokedWith": id, "agentsDeactivated": agents });
+        changes.push(NewEvent::new("key.revoked", key_id, &payload).owned_by(Some(key_id)));
+    }
+    for (agent_id, key_id) in &revocation.deactivated_now {
+        let payload = serde_json::json!({ "agentId": agent_id, "statusFrom": AgentStatus::Active,
+                                          "statusTo": AgentStatus::Inactive, "reason": "key_revoked" });
+        changes.push(NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(key_id)).for_agent(agent_id));
+    }
+    changes
 }

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
+use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreError, StoreResult};
 use crate::clock::Millis;
 use crate::wire;
@@ -86,7 +87,8 @@ fn from_row(row: &AnyRow) -> Result<Sandbox, sqlx::Error> {
     })
 }
 
-/// Inserts a sandbox record (all fields of `sandbox` except `seq` and the timestamps are used).
+/// Inserts a sandbox record (all fields of `sandbox` except `seq` and the timestamps are used)
+/// and its `sandbox.created` event (without the SSH password).
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) -> StoreResult<Sandbox> {
     let s = sandbox;
@@ -106,7 +108,15 @@ pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) ->
     sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
-    Ok(from_row(&row)?)
+    let stored = from_row(&row)?;
+    let mut payload = stored.clone();
+    payload.ssh_password = None;
+    let mut event = NewEvent::new("sandbox.created", &stored.id, &payload).owned_by(Some(&stored.api_key_id));
+    if let Some(agent_id) = &stored.agent_id {
+        event = event.for_agent(agent_id);
+    }
+    events::append(conn, &[event], now).await?;
+    Ok(stored)
 }
 
 /// One sandbox by id.

@@ -17,7 +17,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::agents::{self, Agent, NewAgent};
-use crate::store::events::{self, NewEvent};
 use crate::store::{keys, new_id};
 
 /// Body of `POST /api/agents/register`.
@@ -143,11 +142,6 @@ pub async fn register_agent(
     }
     let agent = agents::insert(&mut tx, &new_agent, now).await?;
     keys::count_agent(&mut tx, &agent.api_key_id).await?;
-    let mut payload = agent.clone();
-    payload.genesis_prompt = None;
-    let event =
-        NewEvent::new("agent.registered", &agent.id, &payload).owned_by(Some(&agent.api_key_id)).for_agent(&agent.id);
-    events::append(&mut tx, &[event], now).await?;
     tx.commit().await?;
 
     let id = agent.id.clone();

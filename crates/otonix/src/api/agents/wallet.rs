@@ -14,7 +14,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::agents::{self, Agent};
-use crate::store::events::{self, NewEvent};
 
 /// Body of `POST /api/agents/{id}/wallet/verify`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,9 +49,6 @@ pub async fn verify_wallet(
         ApiError::field("signature", "is not the wallet's signature over `otonix wallet <agentId> <walletAddress>`")
     })?;
     agents::verify_wallet(&mut tx, &id, now).await?;
-    let payload = serde_json::json!({ "agentId": id, "walletAddress": access.wallet_address });
-    let event = NewEvent::new("agent.wallet_verified", &id, &payload).owned_by(Some(&access.api_key_id)).for_agent(&id);
-    events::append(&mut tx, &[event], now).await?;
     tx.commit().await?;
     Ok(Json(state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?))
 }
