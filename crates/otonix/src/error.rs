@@ -184,25 +184,6 @@ impl ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
-        if matches!(error, crate::store::StoreError::BalanceOutOfBounds) {
-            return Self::field("amount", crate::money::BEYOND_BOUND);
-        }
-        if error.is_unavailable() {
-            Self::Unavailable("the database is not available")
-        } else {
-            Self::Internal(error.into())
-        }
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> Self {
-        crate::store::StoreError::from(error).into()
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(cause) = &self {

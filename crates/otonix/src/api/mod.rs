@@ -15,6 +15,7 @@ mod ops;
 mod references;
 mod request_id;
 mod sandboxes;
+mod store_errors;
 mod transactions;
 pub mod validate;
 mod x402;

@@ -1,8 +1,7 @@
 //! Field validation that collects every problem and names each field (SPEC §2.4).
 
+use crate::domain::EvmAddress;
 use std::net::IpAddr;
-
-use alloy_primitives::Address;
 
 use crate::clock::{Millis, parse_rfc3339};
 use crate::error::{ApiError, FieldErrors};
@@ -120,7 +119,7 @@ impl Check {
     /// An optional EVM address, returned EIP-55 checksummed.
     pub fn address(&mut self, field: &str, value: Option<String>) -> Option<String> {
         let text = value?;
-        match parse_address(&text) {
+        match EvmAddress::parse(&text).map(|a| a.to_string()) {
             Some(address) => Some(address),
             None => {
                 self.fail(
@@ -202,23 +201,6 @@ impl Check {
     }
 }
 
-/// Parses an EVM address in any case (mixed case must carry a valid checksum) and returns it
-/// EIP-55 checksummed.
-pub fn parse_address(text: &str) -> Option<String> {
-    let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
-    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
-    let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
-    let address = if has_lower && has_upper {
-        Address::parse_checksummed(format!("0x{hex}"), None).ok()?
-    } else {
-        format!("0x{hex}").parse::<Address>().ok()?
-    };
-    Some(address.to_checksum(None))
-}
-
 /// True for a lowercase fully qualified domain name.
 pub fn is_domain_name(name: &str) -> bool {
     let labels: Vec<&str> = name.split('.').collect();
@@ -237,17 +219,6 @@ pub fn is_domain_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_in_any_case_come_back_checksummed() {
-        let checksummed = "0x36363e573a3b5d4C22b6A64ef3080E5C101E685F";
-        assert_eq!(parse_address(&checksummed.to_lowercase()).as_deref(), Some(checksummed));
-        assert_eq!(parse_address(&format!("0x{}", checksummed[2..].to_uppercase())).as_deref(), Some(checksummed));
-        assert_eq!(parse_address(checksummed).as_deref(), Some(checksummed));
-        assert_eq!(parse_address("0x36363e573a3b5d4c22b6A64ef3080E5C101E685F"), None, "bad checksum");
-        assert_eq!(parse_address("0x1234"), None);
-        assert_eq!(parse_address("36363e573a3b5d4c22b6a64ef3080e5c101e685f"), None);
-    }
 
     #[test]
     fn domain_names() {

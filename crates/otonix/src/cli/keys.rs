@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::api::validate::parse_address;
 use crate::clock::{Clock, SystemClock, format_rfc3339};
 use crate::config::Config;
+use crate::domain::EvmAddress;
 use crate::store::{Cursor, Store, keys};
 
 /// Key administration.
@@ -47,7 +47,9 @@ pub async fn run(command: &KeysCommand, config: &Config) -> anyhow::Result<()> {
                 "--name must be 1 to 128 characters"
             );
             let owner_wallet = match owner_wallet {
-                Some(text) => Some(parse_address(text).context("--owner-wallet is not an EVM address")?),
+                Some(text) => Some(
+                    EvmAddress::parse(text).map(|a| a.to_string()).context("--owner-wallet is not an EVM address")?,
+                ),
                 None => None,
             };
             let mut tx = store.begin().await?;

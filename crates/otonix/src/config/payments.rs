@@ -201,7 +201,7 @@ impl PaymentsConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
         for (name, value) in [("payments.asset", self.effective_asset()), ("payments.payTo", &self.pay_to)] {
-            if crate::api::validate::parse_address(value).is_none() {
+            if crate::domain::EvmAddress::parse(value).is_none() {
                 return invalid(format!("{name} must be an EVM address"));
             }
         }

@@ -2,10 +2,12 @@
 //! tiers and heartbeat health, and the heartbeat decision. `api`, `store`, `payments`, `config`
 //! and `cli` depend on this module; it depends on none of them.
 
+pub mod address;
 pub mod heartbeat;
 pub mod status;
 pub mod survival;
 
+pub use address::EvmAddress;
 pub use heartbeat::{Caller, WriteRefusal};
 pub use status::{AgentStatus, Vocabulary};
 pub use survival::{Health, Tier, TierRules};

@@ -22,7 +22,9 @@ use crate::clock::format_rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::money::micros_to_json;
 use crate::store::Tx;
-use crate::store::orders::{self, Claim, Order, OrderStatus, Settling};
+use crate::store::claims;
+use crate::store::claims::Claim;
+use crate::store::orders::{self, Order, OrderStatus, Settling};
 use alloy_primitives::{B256, U256};
 
 /// What to do with `order`, which a payment with `claim_key` wants to pay: `None` when it is
@@ -133,13 +135,13 @@ pub async fn claim(
 ) -> ApiResult<Option<Outcome>> {
     let now = engine.now();
     let mut tx = engine.store.begin().await?;
-    let claimed = orders::claim(&mut tx, &settling.claim_key, &order.id, valid_before, now).await?;
+    let claimed = claims::claim(&mut tx, &settling.claim_key, &order.id, valid_before, now).await?;
     if let Claim::Taken(_) = claimed {
         return Err(ApiError::PaymentAlreadyUsed);
     }
     if orders::mark_settling(&mut tx, &order.id, settling, expired_too, now).await? {
         // Its money may have been refunded since the claim was read: then it pays nothing.
-        if !orders::hold(&mut tx, &settling.claim_key).await? {
+        if !claims::hold(&mut tx, &settling.claim_key).await? {
             return Err(ApiError::PaymentAlreadyUsed);
         }
         tx.commit().await?;
@@ -226,11 +228,11 @@ async fn claim_transaction(engine: &Payments, tx: &mut Tx, order: &Order, hash: 
         return Err(ApiError::internal(anyhow::anyhow!("order {} settled without a payer", order.id)));
     };
     let key = engine.terms.transaction_claim(hash, payer);
-    match orders::claim(tx, &key, &order.id, None, engine.now()).await? {
+    match claims::claim(tx, &key, &order.id, None, engine.now()).await? {
         Claim::Claimed | Claim::Ours => Ok(None),
         Claim::Taken(holder) => {
             // Refunded already (this authorization's own refund), or counted by a proof.
-            let own_refund = holder == orders::refund_holder(order.claim());
+            let own_refund = holder == claims::refund_holder(order.claim());
             let counted_by_a_proof =
                 orders::get(tx, &holder).await?.is_some_and(|h| h.claim_key.as_deref() == Some(&key));
             Ok((own_refund || counted_by_a_proof).then_some(holder))
@@ -245,7 +247,7 @@ async fn release(engine: &Payments, order: &Order, reason: &str) -> ApiResult<()
     let mut tx = engine.store.begin().await?;
     let seen = order.settle_reference.as_deref();
     if orders::reopen(&mut tx, &order.id, order.claim(), seen, reason, engine.now()).await? {
-        orders::release(&mut tx, order.claim(), &order.id, engine.now()).await?;
+        claims::release(&mut tx, order.claim(), &order.id, engine.now()).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -12,7 +12,8 @@ use super::refund::give_back;
 use super::settle::{ChainReader, Fate, SettleReference, Settlement};
 use super::{Outcome, Payments, Terms, deliver};
 use crate::error::ApiResult;
-use crate::store::orders::{self, Claim, Order, OrderStatus, Released, Settling};
+use crate::store::claims::{self, Claim, Released};
+use crate::store::orders::{self, Order, OrderStatus, Settling};
 use crate::store::{StoreResult, leases};
 
 /// The lease the sweep runs under.
@@ -75,7 +76,7 @@ impl Payments {
         let Some(reader) = self.settler.chain() else {
             return Ok(report);
         };
-        for released in orders::watched(&mut *self.store.read().await?, 100).await? {
+        for released in claims::watched(&mut *self.store.read().await?, 100).await? {
             if !self.hold_sweep_lease().await? {
                 return Ok(report);
             }
@@ -122,7 +123,7 @@ impl Payments {
             // Used, but not found among recent blocks: long ago, unless the node's logs lag.
             Fate::UsedBefore => {
                 let mut tx = self.store.begin().await?;
-                let first_seen = orders::used_seen(&mut tx, &released.claim_key, self.now()).await?;
+                let first_seen = claims::used_seen(&mut tx, &released.claim_key, self.now()).await?;
                 tx.commit().await?;
                 self.now() - first_seen > USED_BEFORE_GRACE_MS
             }
@@ -154,13 +155,13 @@ impl Payments {
         }
         let mut db = self.store.begin().await?;
         // This look is the one that acts: it stops watching first, atomically.
-        if !orders::watched_done(&mut db, &released.claim_key, true, self.now()).await? {
+        if !claims::watched_done(&mut db, &released.claim_key, true, self.now()).await? {
             return Ok(false);
         }
         // The payer's transfers in `tx` are now this refund's: no proof may count them later.
         let transfers = self.terms.transaction_claim(&tx, from);
-        let refunded_as = orders::refund_holder(&released.claim_key);
-        let refund = match orders::claim(&mut db, &transfers, &refunded_as, None, self.now()).await? {
+        let refunded_as = claims::refund_holder(&released.claim_key);
+        let refund = match claims::claim(&mut db, &transfers, &refunded_as, None, self.now()).await? {
             Claim::Claimed => true,
             Claim::Ours => false,
             // Another authorization of the batch holds them, for its order or its refund (its own
@@ -178,7 +179,7 @@ impl Payments {
                 order.status.as_str()
             );
             give_back(self, &mut db, order, &payer, description, Some(&format!("{tx:#x}"))).await?;
-            orders::mark_claim_refunded(&mut db, &released.claim_key, self.now()).await?;
+            claims::mark_claim_refunded(&mut db, &released.claim_key, self.now()).await?;
             tracing::warn!(order_id = %order.id, tx_hash = %tx, "a released authorization moved money; refunded");
         }
         db.commit().await?;
@@ -187,7 +188,7 @@ impl Payments {
 
     async fn done_watching(&self, released: &Released, resolved: bool) -> ApiResult<bool> {
         let mut tx = self.store.begin().await?;
-        let done = orders::watched_done(&mut tx, &released.claim_key, resolved, self.now()).await?;
+        let done = claims::watched_done(&mut tx, &released.claim_key, resolved, self.now()).await?;
         tx.commit().await?;
         Ok(done)
     }

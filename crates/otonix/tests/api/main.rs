@@ -11,6 +11,7 @@ mod conventions;
 mod crash;
 mod credits;
 mod events;
+mod events_order;
 
 mod heartbeats;
 mod keys;

@@ -10,12 +10,12 @@ use alloy_primitives::U256;
 use otonix::config::Secret;
 use otonix_testchain::TestChain;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use x402::constants::HEADER_PAYMENT_SIGNATURE;
 use x402::eip712::Authorization;
 
-use crate::market::{Market, usdc};
-use crate::pay::{authorization, pay_header, payment_header};
+use crate::market::{Market, market_behind_proxy, usdc};
+use crate::pay::{authorization, challenge, credits_path, pay_header, payment_header};
 use crate::rpc_proxy::{Fault, Gate, RpcProxy};
 
 async fn market(proxied: bool) -> (Market, Option<RpcProxy>) {
@@ -252,7 +252,7 @@ async fn an_authorization_used_long_ago_stops_being_watched_after_its_grace() {
 
     let store = m.app.store().await;
     let watched = async || {
-        let all = otonix::store::orders::watched(&mut store.read().await.unwrap(), 100).await.unwrap();
+        let all = otonix::store::claims::watched(&mut store.read().await.unwrap(), 100).await.unwrap();
         all.into_iter().find(|r| r.order_id == c.order_id)
     };
     assert!(watched().await.is_some(), "released and watched");
@@ -270,4 +270,82 @@ async fn an_authorization_used_long_ago_stops_being_watched_after_its_grace() {
     }
     let left = watched().await;
     assert!(left.is_none(), "still watched 15 minutes after its release: {left:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sweep takes an attempt for abandoned from a stale read.
+// ---------------------------------------------------------------------------------------------
+
+/// The sweep reads its batch of stale `settling` orders, then reconciles them one by one (up to
+/// 2 s each). An attempt that was slow before broadcasting (relayer lease, slow node) is read
+/// without a reference, then records its reference and broadcasts while the sweep works on the
+/// orders before it; the sweep then judges the old read ("no reference, older than 120 s:
+/// nothing was sent"), and `reopen` checks only status and claim, not that the reference is
+/// still absent. The order is reopened and its claim released while its transaction is in
+/// flight: the money moves, the attempt finds the order open and answers 402 `order_reopened`.
+#[tokio::test]
+async fn the_sweep_does_not_reopen_an_order_whose_attempt_broadcast_after_the_sweep_read_it() {
+    let (m, proxy) = market_behind_proxy(1, |config| config.payments.sweep_interval_seconds = 1).await;
+    // An earlier order, settling with a reference (its broadcast swallowed): the sweep takes it
+    // first, and waits for its receipt.
+    let first = m.challenge(1.0).await;
+    proxy.inject(Fault::SwallowSend);
+    let (status, response, _) = m.pay(1.0, (HEADER_PAYMENT_SIGNATURE, &pay_header(&m.payer, &first, m.now()))).await;
+    assert_eq!((status, response["error"].as_str()), (StatusCode::PAYMENT_REQUIRED, Some("payment_pending")));
+    m.app.clock.advance_secs(1);
+
+    // The order under attack: its attempt claims it, then stalls before broadcasting.
+    let body = json!({ "amount": 5.0, "n": 2 });
+    let c = challenge(&m.app, &m.key, &credits_path(&m.agent), &body).await;
+    let header = pay_header(&m.payer, &c, m.now());
+    let stalled_sim = Gate::new();
+    proxy.inject(Fault::Hold { method: "eth_call", gate: stalled_sim.clone() });
+    let attempt = {
+        let (base, key, path, body, header) =
+            (m.app.base.clone(), m.key.key.clone(), credits_path(&m.agent), body.clone(), header.clone());
+        tokio::spawn(async move {
+            let response = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .post(format!("{base}{path}"))
+                .header("X-API-Key", key)
+                .header(HEADER_PAYMENT_SIGNATURE, header)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        })
+    };
+    stalled_sim.arrival().await;
+
+    // The sweep reads both (both stale) and starts with the first, waiting for its receipt.
+    let sweep_busy = Gate::new();
+    proxy.inject(Fault::Hold { method: "eth_getTransactionReceipt", gate: sweep_busy.clone() });
+    m.app.clock.advance_secs(300);
+    sweep_busy.arrival().await;
+
+    // Meanwhile the attempt goes on: it stores its reference, then broadcasts (held in flight).
+    let in_flight = Gate::new();
+    proxy.inject(Fault::Hold { method: "eth_sendRawTransaction", gate: in_flight.clone() });
+    stalled_sim.open();
+    in_flight.arrival().await;
+
+    // The sweep goes on with its read of the attacked order.
+    sweep_busy.open();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    while m.order_status(&c.order_id).await != "open" && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let meanwhile = m.order_status(&c.order_id).await;
+    in_flight.open();
+    let (status, answer) = attempt.await.unwrap();
+    assert_eq!(m.paid_to().await, usdc(5.0), "the attempt's transaction moved 5 USDC");
+    assert_eq!(
+        (status, m.credits().await),
+        (StatusCode::CREATED, 5.0),
+        "the sweep set the order {meanwhile} while its transaction was in flight; the attempt answered {answer}"
+    );
 }
