@@ -120,7 +120,14 @@ async fn read_agents<D: BatchDb>(
         }
         for row in db.query(sql).await? {
             let unfolded = overlay.and_then(|o| o.last_at(row.text(0)));
-            agents.insert(row.text(0).to_owned(), batch_agent(&row, unfolded)?);
+            // A row that cannot be read fails its own writes (left out: "not applied", and the
+            // handler's read reports it), never the other requests of the batch.
+            match batch_agent(&row, unfolded) {
+                Ok(agent) => {
+                    agents.insert(row.text(0).to_owned(), agent);
+                }
+                Err(error) => tracing::error!(agent_id = row.text(0), %error, "an agent row cannot be read"),
+            }
         }
     }
     Ok(agents)
