@@ -16,6 +16,7 @@ use super::list::ListQuery;
 use super::references::owned_agent;
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::compute_logs::{self, ComputeLog, ComputeLogFilter, ComputeSummary};
@@ -103,11 +104,11 @@ pub async fn create_compute_log(
         let debit = Transaction {
             seq: 0,
             id: new_id(),
-            kind: "debit".into(),
+            kind: TransactionType::Debit,
             amount: cost,
             currency: "USDC".into(),
             description: Some(format!("Compute: {}", stored.model)),
-            status: "completed".into(),
+            status: TransactionStatus::Completed,
             from_address: Some(agent.wallet_address.clone()),
             to_address: None,
             tx_hash: None,

@@ -65,7 +65,7 @@ pub async fn buy_credits(
     }
     check.finish()?;
     let request = PaidRequest {
-        principal: principal.key_id().unwrap_or(super::references::ADMIN_OWNER).to_owned(),
+        principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),
         method: "POST".into(),
         path: uri.path().to_owned(),
         url: super::public_url(&state, &headers, uri.path()),

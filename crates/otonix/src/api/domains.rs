@@ -15,6 +15,7 @@ use super::list::ListQuery;
 use super::references::{owned_agent, owned_sandbox, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::domain::DomainStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::domains::{self, Domain, DomainFilter, DomainPatch};
@@ -24,8 +25,6 @@ use crate::store::{StoreError, Unique, new_id};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_domain, list_domains)).routes(routes!(get_domain, update_domain))
 }
-
-const STATUSES: &[&str] = &["pending", "active", "expired", "failed"];
 
 /// Body of `POST /api/domains`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -112,7 +111,7 @@ pub async fn create_domain(
     if body.name.is_none() {
         check.fail("name", "is required");
     }
-    let status = check.one_of("status", body.status, STATUSES).unwrap_or_else(|| "pending".into());
+    let status = check.word("status", body.status).unwrap_or(DomainStatus::Pending);
     let registered_at = check.timestamp("registeredAt", body.registered_at);
     let expires_at = check.timestamp("expiresAt", body.expires_at);
     let dns_records = validate_records(&mut check, "dnsRecords", body.dns_records.unwrap_or_default());
@@ -165,7 +164,7 @@ pub async fn update_domain(
 ) -> ApiResult<Json<Domain>> {
     principal.require_authenticated()?;
     let mut check = Check::new();
-    let patch_status = check.one_of("status", body.status, STATUSES);
+    let patch_status = check.word("status", body.status);
     let expires_at = body.expires_at.map(|v| v.and_then(|t| check.timestamp("expiresAt", Some(t))));
     let dns_records = body.dns_records.map(|r| validate_records(&mut check, "dnsRecords", r));
     let sandbox_id = body.sandbox_id.map(|v| v.and_then(|s| check.uuid("sandboxId", Some(s))));
@@ -197,7 +196,7 @@ pub async fn update_domain(
 
 /// Lists domains, newest first; other keys' domains sanitized.
 #[utoipa::path(get, path = "/api/domains", tag = "domains",
-    params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<String>, Query, description = "Status"),
+    params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<DomainStatus>, Query, description = "Status"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
     responses((status = 200, body = Vec<Domain>), (status = 400, body = ErrorBody)))]
 pub async fn list_domains(
@@ -205,7 +204,7 @@ pub async fn list_domains(
     principal: Principal,
     mut query: ListQuery,
 ) -> ApiResult<Response> {
-    let filter = DomainFilter { agent_id: query.uuid("agentId"), status: query.one_of("status", STATUSES) };
+    let filter = DomainFilter { agent_id: query.uuid("agentId"), status: query.word("status") };
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = domains::list(&mut conn, &filter, query.cursor, query.limit).await?;

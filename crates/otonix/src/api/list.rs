@@ -70,12 +70,6 @@ impl ListQuery {
         self.check.text(name, value, 128)
     }
 
-    /// A filter restricted to `allowed` values.
-    pub fn one_of(&mut self, name: &str, allowed: &[&str]) -> Option<String> {
-        let value = self.params.get(name).cloned();
-        self.check.one_of(name, value, allowed)
-    }
-
     /// A filter on a [`Vocabulary`](crate::domain::Vocabulary) (a status, a type).
     pub fn word<T: crate::domain::Vocabulary>(&mut self, name: &str) -> Option<T> {
         let value = self.params.get(name).cloned();

@@ -4,6 +4,7 @@
 use sqlx::AnyConnection;
 
 use crate::auth::Principal;
+use crate::domain::heartbeat::ADMIN_OWNER;
 use crate::error::{ApiError, ApiResult};
 use crate::store::agents::{self, AgentAccess};
 use crate::store::sandboxes::{self, Sandbox};
@@ -45,6 +46,3 @@ pub fn owner_for(principal: &Principal, agent: Option<&AgentAccess>) -> String {
         (None, None) => ADMIN_OWNER.to_owned(),
     }
 }
-
-/// Owner id of records the admin created without a referenced agent.
-pub const ADMIN_OWNER: &str = "admin";

@@ -14,6 +14,7 @@ use super::list::ListQuery;
 use super::references::{owned_agent, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::domain::SandboxStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{MASKED_PASSWORD, mask_ip};
 use crate::state::AppState;
@@ -24,8 +25,6 @@ use crate::store::sandboxes::{self, Sandbox, SandboxFilter};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_sandbox, list_sandboxes)).routes(routes!(get_sandbox))
 }
-
-const STATUSES: &[&str] = &["running", "stopped", "deploying", "error", "deleted"];
 
 /// Body of `POST /api/sandboxes`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -82,7 +81,7 @@ pub async fn create_sandbox(
     principal.require_authenticated()?;
     let mut check = Check::new();
     let name = check.required_text("name", body.name, 128);
-    let status = check.one_of("status", body.status, STATUSES).unwrap_or_else(|| "running".into());
+    let status = check.word("status", body.status).unwrap_or(SandboxStatus::Running);
     let os = check.text("os", body.os, 128);
     let cpu = check.int_range("cpu", body.cpu, 1, 1024);
     let memory = check.int_range("memory", body.memory, 1, 16 * 1024 * 1024);
@@ -134,7 +133,7 @@ pub async fn create_sandbox(
 
 /// Lists sandboxes, newest first; other keys' sandboxes sanitized.
 #[utoipa::path(get, path = "/api/sandboxes", tag = "sandboxes",
-    params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<String>, Query, description = "Status"),
+    params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<SandboxStatus>, Query, description = "Status"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
     responses((status = 200, body = Vec<Sandbox>), (status = 400, body = ErrorBody)))]
 pub async fn list_sandboxes(
@@ -142,7 +141,7 @@ pub async fn list_sandboxes(
     principal: Principal,
     mut query: ListQuery,
 ) -> ApiResult<Response> {
-    let filter = SandboxFilter { agent_id: query.uuid("agentId"), status: query.one_of("status", STATUSES) };
+    let filter = SandboxFilter { agent_id: query.uuid("agentId"), status: query.word("status") };
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = sandboxes::list(&mut conn, &filter, query.cursor, query.limit).await?;

@@ -17,6 +17,7 @@ use super::list::ListQuery;
 use super::references::{owned_agent, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{mask_address, mask_addresses_in};
 use crate::state::AppState;
@@ -28,7 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_transaction, list_transactions))
 }
 
-const STATUSES: &[&str] = &["pending", "completed", "failed", "refunded"];
 /// Largest single transaction: one billion USDC.
 const MAX_AMOUNT: i64 = 1_000_000_000 * 1_000_000;
 
@@ -62,7 +62,7 @@ pub struct CreateTransactionRequest {
 
 /// The view of a transaction for `principal`.
 pub fn view(mut transaction: Transaction, principal: &Principal) -> Transaction {
-    let owner = transaction.api_key_id.as_deref().unwrap_or(super::references::ADMIN_OWNER);
+    let owner = transaction.api_key_id.as_deref().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER);
     if !principal.owns(owner) {
         transaction.from_address = transaction.from_address.as_deref().map(mask_address);
         transaction.to_address = transaction.to_address.as_deref().map(mask_address);
@@ -83,7 +83,7 @@ pub async fn create_transaction(
 ) -> ApiResult<(StatusCode, Json<Transaction>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
-    let kind = check.one_of("type", body.kind.clone(), &["credit", "debit"]);
+    let kind = check.word::<TransactionType>("type", body.kind.clone());
     if body.kind.is_none() {
         check.fail("type", "is required");
     }
@@ -93,7 +93,7 @@ pub async fn create_transaction(
     }
     check.one_of("currency", body.currency, &["USDC"]);
     let description = check.text("description", body.description, 2000);
-    let status = check.one_of("status", body.status, STATUSES).unwrap_or_else(|| "completed".into());
+    let status = check.word("status", body.status).unwrap_or(TransactionStatus::Completed);
     let from_address = check.address("fromAddress", body.from_address);
     let to_address = check.address("toAddress", body.to_address);
     let tx_hash = body.tx_hash.and_then(|hash| {
@@ -132,7 +132,7 @@ pub async fn create_transaction(
     {
         return Err(duplicate_hash());
     }
-    let credits_applied = kind == "debit" || principal.is_admin();
+    let credits_applied = kind == TransactionType::Debit || principal.is_admin();
     let transaction = Transaction {
         seq: 0,
         id: new_id(),
@@ -177,8 +177,8 @@ fn duplicate_hash() -> ApiError {
 
 /// Lists transactions, newest first; other keys' addresses masked.
 #[utoipa::path(get, path = "/api/transactions", tag = "transactions",
-    params(("agentId" = Option<String>, Query, description = "Agent id"), ("type" = Option<String>, Query, description = "credit | debit"),
-           ("status" = Option<String>, Query, description = "Status"), ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
+    params(("agentId" = Option<String>, Query, description = "Agent id"), ("type" = Option<TransactionType>, Query, description = "Direction"),
+           ("status" = Option<TransactionStatus>, Query, description = "Status"), ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
     responses((status = 200, body = Vec<Transaction>), (status = 400, body = ErrorBody)))]
@@ -189,8 +189,8 @@ pub async fn list_transactions(
 ) -> ApiResult<Response> {
     let filter = TransactionFilter {
         agent_id: query.uuid("agentId"),
-        kind: query.one_of("type", &["credit", "debit"]),
-        status: query.one_of("status", STATUSES),
+        kind: query.word("type"),
+        status: query.word("status"),
         since: query.timestamp("since"),
         until: query.timestamp("until"),
     };

@@ -112,7 +112,7 @@ impl FromRequestParts<AppState> for Principal {
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&key.digest[..], &digest[..])) {
             return Err(ApiError::Unauthenticated("invalid API key"));
         }
-        if key.status != "active" {
+        if key.status != crate::domain::KeyStatus::Active {
             return Err(ApiError::KeyRevoked);
         }
         Ok(Self::Key(key))

@@ -9,5 +9,8 @@ pub mod survival;
 
 pub use address::EvmAddress;
 pub use heartbeat::{Caller, WriteRefusal};
-pub use status::{AgentStatus, Vocabulary};
+pub use status::{
+    ActionStatus, AgentStatus, DomainStatus, KeyStatus, OrderStatus, SandboxStatus, TransactionStatus, TransactionType,
+    Vocabulary,
+};
 pub use survival::{Health, Tier, TierRules};

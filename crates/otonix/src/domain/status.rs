@@ -80,6 +80,102 @@ impl AgentStatus {
     }
 }
 
+vocabulary! {
+    /// How a logged action ended.
+    ActionStatus {
+        /// Done.
+        Completed = "completed",
+        /// Failed.
+        Failed = "failed",
+        /// Still running.
+        Pending = "pending",
+    }
+}
+
+vocabulary! {
+    /// Which way a transaction moves credits.
+    TransactionType {
+        /// Adds to the balance.
+        Credit = "credit",
+        /// Takes from the balance.
+        Debit = "debit",
+    }
+}
+
+vocabulary! {
+    /// A transaction's state; only `completed` ones move a balance.
+    TransactionStatus {
+        /// Not final yet.
+        Pending = "pending",
+        /// Final; moved the balance.
+        Completed = "completed",
+        /// Did not happen.
+        Failed = "failed",
+        /// Given back.
+        Refunded = "refunded",
+    }
+}
+
+vocabulary! {
+    /// A sandbox (server) record's state.
+    SandboxStatus {
+        /// Up.
+        Running = "running",
+        /// Powered off.
+        Stopped = "stopped",
+        /// Being provisioned.
+        Deploying = "deploying",
+        /// Broken.
+        Error = "error",
+        /// Gone.
+        Deleted = "deleted",
+    }
+}
+
+vocabulary! {
+    /// A domain record's state.
+    DomainStatus {
+        /// Being registered.
+        Pending = "pending",
+        /// Registered.
+        Active = "active",
+        /// Past its expiry.
+        Expired = "expired",
+        /// Registration failed.
+        Failed = "failed",
+    }
+}
+
+vocabulary! {
+    /// Where a payment order is in its life (SPEC §5.3).
+    OrderStatus {
+        /// Waiting for a payment.
+        Open = "open",
+        /// A payment is claimed and being settled.
+        Settling = "settling",
+        /// Paid; not delivered yet.
+        Settled = "settled",
+        /// Paid and delivered.
+        Delivered = "delivered",
+        /// Not paid in time.
+        Expired = "expired",
+        /// Its payment paid another order (the order can no longer be paid).
+        Failed = "failed",
+        /// Paid, could not be delivered, refunded.
+        Refunded = "refunded",
+    }
+}
+
+vocabulary! {
+    /// An API key's state.
+    KeyStatus {
+        /// Authenticates.
+        Active = "active",
+        /// Revoked (with the keys it generated). Final.
+        Revoked = "revoked",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,7 @@ pub use terms::Terms;
 use crate::clock::{Millis, SharedClock};
 use crate::config::{Failpoint, PaymentsConfig};
 use crate::domain::survival::TierRules;
+use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::{ApiError, ApiResult};
 use crate::store::orders::Order;
 use crate::store::transactions::{self, Origin, Transaction};
@@ -112,7 +113,7 @@ pub struct Paid {
 #[derive(Debug, Clone)]
 pub struct Booking {
     /// `credit` (credits bought) or `debit` (something bought).
-    pub kind: &'static str,
+    pub kind: TransactionType,
     /// `credits`, `domain`, `vps` or `compute`.
     pub category: &'static str,
     /// The agent the purchase is for.
@@ -216,11 +217,11 @@ impl Payments {
         let transaction = Transaction {
             seq: 0,
             id: new_id(),
-            kind: booking.kind.into(),
+            kind: booking.kind,
             amount: order.amount,
             currency: "USDC".into(),
             description: Some(booking.description.clone()),
-            status: "completed".into(),
+            status: TransactionStatus::Completed,
             from_address: order.payer.clone(),
             to_address: Some(terms.pay_to.to_checksum(None)),
             tx_hash: order.tx_hash.clone(),

@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::Payments;
+use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::ApiResult;
 use crate::money::MAX_BALANCE;
 use crate::store::orders::{self, Order};
@@ -49,11 +50,11 @@ pub(super) async fn give_back(
     let transaction = Transaction {
         seq: 0,
         id: new_id(),
-        kind: "credit".into(),
+        kind: TransactionType::Credit,
         amount: order.amount,
         currency: "USDC".into(),
         description: Some(description),
-        status: if agent.is_some() { "completed" } else { "pending" }.into(),
+        status: if agent.is_some() { TransactionStatus::Completed } else { TransactionStatus::Pending },
         from_address: Some(terms.pay_to.to_checksum(None)),
         to_address: Some(payer.to_owned()),
         tx_hash: None,

@@ -7,8 +7,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult, get_bool, new_id};
+use super::{Cursor, Page, Sql, StoreResult, get_bool, get_word, new_id};
 use crate::clock::Millis;
+use crate::domain::ActionStatus;
 use crate::wire;
 
 /// An action object (SPEC §4.2).
@@ -29,7 +30,7 @@ pub struct Action {
     /// Details.
     pub details: Option<String>,
     /// `completed`, `failed` or `pending`.
-    pub status: String,
+    pub status: ActionStatus,
     /// Whether the agent acted on its own.
     pub autonomous: bool,
     /// When it was logged.
@@ -50,7 +51,7 @@ pub fn from_row(row: &AnyRow) -> Result<Action, sqlx::Error> {
         action: row.try_get("action")?,
         category: row.try_get("category")?,
         details: row.try_get("details")?,
-        status: row.try_get("status")?,
+        status: get_word(row, "status")?,
         autonomous: get_bool(row, "autonomous")?,
         created_at: row.try_get("created_at")?,
     })
@@ -68,7 +69,7 @@ pub struct NewAction {
     /// Details.
     pub details: Option<String>,
     /// Status.
-    pub status: String,
+    pub status: ActionStatus,
     /// Autonomous flag.
     pub autonomous: bool,
 }
@@ -88,7 +89,7 @@ pub async fn insert_system(
     );
     sql.bind(id.clone()).push(", ").bind(action.agent_id.clone()).push(", ").bind(owner_key_id.to_owned());
     sql.push(", ").bind(action.action.clone()).push(", ").bind(action.category.clone());
-    sql.push(", ").bind(action.details.clone()).push(", ").bind(action.status.clone());
+    sql.push(", ").bind(action.details.clone()).push(", ").bind(action.status.as_str());
     sql.push(", ").bind(action.autonomous).push(", ").bind(now).push(") RETURNING seq");
     let row = sql
         .fetch_optional(&mut *conn)
@@ -105,7 +106,7 @@ pub async fn insert_system(
         action: action.action.clone(),
         category: action.category.clone(),
         details: action.details.clone(),
-        status: action.status.clone(),
+        status: action.status,
         autonomous: action.autonomous,
         created_at: now,
     };
@@ -125,7 +126,7 @@ pub struct ActionFilter {
     /// Category.
     pub category: Option<String>,
     /// Status.
-    pub status: Option<String>,
+    pub status: Option<ActionStatus>,
     /// Logged at or after.
     pub since: Option<Millis>,
     /// Logged at or before.
@@ -149,8 +150,8 @@ pub async fn list(
     if let Some(category) = &filter.category {
         sql.push(" AND category = ").bind(category.clone());
     }
-    if let Some(status) = &filter.status {
-        sql.push(" AND status = ").bind(status.clone());
+    if let Some(status) = filter.status {
+        sql.push(" AND status = ").bind(status.as_str());
     }
     if let Some(since) = filter.since {
         sql.push(" AND created_at >= ").bind(since);

@@ -8,7 +8,7 @@ use super::actions::{self, NewAction};
 use super::events::{self, NewEvent};
 use super::{Sql, StoreError, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
-use crate::domain::{AgentStatus, Tier, TierRules};
+use crate::domain::{ActionStatus, AgentStatus, Tier, TierRules};
 use crate::money;
 
 /// What a credit change did.
@@ -106,7 +106,7 @@ async fn record_tier_change(
         action: format!("tier {} → {}", from.as_str(), to.as_str()),
         category: "system".to_owned(),
         details: Some(format!("credits {}", money::micros_to_decimal(credits))),
-        status: "completed".to_owned(),
+        status: ActionStatus::Completed,
         autonomous: true,
     };
     actions::insert_system(conn, owner, &action, now).await?;

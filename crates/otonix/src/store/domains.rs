@@ -7,8 +7,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool};
+use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
+use crate::domain::DomainStatus;
 use crate::wire;
 
 /// A DNS record kept on a domain.
@@ -43,7 +44,7 @@ pub struct Domain {
     /// Lowercase fully qualified name, unique.
     pub name: String,
     /// `pending`, `active`, `expired` or `failed`.
-    pub status: String,
+    pub status: DomainStatus,
     /// Registration time.
     #[serde(serialize_with = "wire::opt_timestamp")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -83,7 +84,7 @@ fn from_row(row: &AnyRow) -> Result<Domain, sqlx::Error> {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        status: row.try_get("status")?,
+        status: get_word(row, "status")?,
         registered_at: row.try_get("registered_at")?,
         expires_at: row.try_get("expires_at")?,
         auto_renew: get_bool(row, "auto_renew")?,
@@ -111,7 +112,7 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
          sandbox_id, agent_id, registrar, created_at, updated_at) VALUES (",
     );
     sql.bind(d.id.clone()).push(", ").bind(d.api_key_id.clone()).push(", ").bind(d.name.clone());
-    sql.push(", ").bind(d.status.clone()).push(", ").bind(d.registered_at).push(", ").bind(d.expires_at);
+    sql.push(", ").bind(d.status.as_str()).push(", ").bind(d.registered_at).push(", ").bind(d.expires_at);
     sql.push(", ").bind(d.auto_renew).push(", ").bind(records_json(&d.dns_records));
     sql.push(", ").bind(d.sandbox_id.clone()).push(", ").bind(d.agent_id.clone()).push(", ").bind(d.registrar.clone());
     sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
@@ -141,7 +142,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Domai
 #[derive(Debug, Default, Clone)]
 pub struct DomainPatch {
     /// New status.
-    pub status: Option<String>,
+    pub status: Option<DomainStatus>,
     /// New expiry.
     pub expires_at: Option<Option<Millis>>,
     /// New auto-renew flag.
@@ -164,8 +165,8 @@ pub async fn update(
 ) -> StoreResult<Option<Domain>> {
     let mut sql = Sql::new("UPDATE domains SET updated_at = ");
     sql.bind(now);
-    if let Some(status) = &patch.status {
-        sql.push(", status = ").bind(status.clone());
+    if let Some(status) = patch.status {
+        sql.push(", status = ").bind(status.as_str());
     }
     if let Some(expires_at) = patch.expires_at {
         sql.push(", expires_at = ").bind(expires_at);
@@ -196,7 +197,7 @@ pub struct DomainFilter {
     /// Only domains of this agent.
     pub agent_id: Option<String>,
     /// Only this status.
-    pub status: Option<String>,
+    pub status: Option<DomainStatus>,
 }
 
 /// A page of domains, newest first.
@@ -210,8 +211,8 @@ pub async fn list(
     if let Some(agent_id) = &filter.agent_id {
         sql.push(" AND agent_id = ").bind(agent_id.clone());
     }
-    if let Some(status) = &filter.status {
-        sql.push(" AND status = ").bind(status.clone());
+    if let Some(status) = filter.status {
+        sql.push(" AND status = ").bind(status.as_str());
     }
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;

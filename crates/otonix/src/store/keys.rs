@@ -6,9 +6,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult};
+use super::{Cursor, Page, Sql, StoreResult, get_word};
 use crate::clock::Millis;
-use crate::domain::AgentStatus;
+use crate::domain::{AgentStatus, KeyStatus};
 use crate::wire;
 
 /// An API key as listed (SPEC §4.1): never the hash, the key itself only masked.
@@ -27,7 +27,7 @@ pub struct ApiKey {
     /// Display prefix (`otonix_` and six hex characters).
     pub key_prefix: String,
     /// `active` or `revoked`.
-    pub status: String,
+    pub status: KeyStatus,
     /// Wallet of the key's owner, if known.
     pub owner_wallet: Option<String>,
     /// Agents registered with this key.
@@ -59,7 +59,7 @@ pub struct KeyAuth {
     /// SHA-256 of the key.
     pub digest: [u8; 32],
     /// `active` or `revoked`.
-    pub status: String,
+    pub status: KeyStatus,
     /// Owner wallet.
     pub owner_wallet: Option<String>,
     /// When the key was last used.
@@ -107,7 +107,7 @@ fn from_row(row: &AnyRow) -> Result<ApiKey, sqlx::Error> {
         name: row.try_get("name")?,
         key: format!("{prefix}…{last4}"),
         key_prefix: prefix,
-        status: row.try_get("status")?,
+        status: get_word(row, "status")?,
         owner_wallet: row.try_get("owner_wallet")?,
         agent_count: row.try_get("agent_count")?,
         created_at: row.try_get("created_at")?,
@@ -127,7 +127,8 @@ pub async fn insert(conn: &mut AnyConnection, key: &NewKey, now: Millis) -> Stor
     );
     sql.bind(key.id.clone()).push(", ").bind(key.name.clone()).push(", ").bind(key.key_hash.clone());
     sql.push(", ").bind(key.key_prefix.clone()).push(", ").bind(key.key_last4.clone());
-    sql.push(", ").bind(key.owner_wallet.clone()).push(", 'active', ").bind(key.created_by_key_id.clone());
+    sql.push(", ").bind(key.owner_wallet.clone()).push(", ").bind(KeyStatus::Active.as_str());
+    sql.push(", ").bind(key.created_by_key_id.clone());
     sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
     let row = sql
         .fetch_optional(&mut *conn)
@@ -149,7 +150,7 @@ pub async fn find_for_auth(conn: &mut AnyConnection, key_hash: &str) -> StoreRes
     Ok(Some(KeyAuth {
         id: row.try_get("id")?,
         digest: parse_digest(&row.try_get::<String, _>("key_hash")?)?,
-        status: row.try_get("status")?,
+        status: get_word(&row, "status")?,
         owner_wallet: row.try_get("owner_wallet")?,
         last_used_at: row.try_get("last_used_at")?,
     }))
@@ -232,8 +233,12 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
             .iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("parent")?)))
             .collect::<Result<_, sqlx::Error>>()?;
-        let mut sql = Sql::new("UPDATE api_keys SET status = 'revoked', revoked_at = ");
-        sql.bind(now).push(" WHERE status = 'active' AND id IN ").bind_list(tree.iter().map(|(k, _)| k.as_str()));
+        let mut sql = Sql::new("UPDATE api_keys SET status = ");
+        sql.bind(KeyStatus::Revoked.as_str()).push(", revoked_at = ").bind(now);
+        sql.push(" WHERE status = ")
+            .bind(KeyStatus::Active.as_str())
+            .push(" AND id IN ")
+            .bind_list(tree.iter().map(|(k, _)| k.as_str()));
         sql.push(" RETURNING id");
         let round: Vec<String> =
             sql.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
@@ -250,8 +255,12 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
         };
         return Ok(Some(stored));
     }
-    let mut sql = Sql::new("UPDATE agents SET status = 'inactive', updated_at = ");
-    sql.bind(now).push(" WHERE status = 'active' AND api_key_id IN ").bind_list(revoked_now.iter().map(String::as_str));
+    let mut sql = Sql::new("UPDATE agents SET status = ");
+    sql.bind(AgentStatus::Inactive.as_str()).push(", updated_at = ").bind(now);
+    sql.push(" WHERE status = ")
+        .bind(AgentStatus::Active.as_str())
+        .push(" AND api_key_id IN ")
+        .bind_list(revoked_now.iter().map(String::as_str));
     sql.push(" RETURNING id, api_key_id");
     let deactivated_now: Vec<(String, String)> = sql
         .fetch_all(&mut *conn)
@@ -297,7 +306,8 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
 /// generates, the agents it registers) is written only after this, so nothing escapes a
 /// revocation that a cached credential raced.
 pub async fn lock_active(conn: &mut AnyConnection, id: &str) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE api_keys SET status = status WHERE status = 'active' AND id = ");
+    let mut sql = Sql::new("UPDATE api_keys SET status = status WHERE status = ");
+    sql.bind(KeyStatus::Active.as_str()).push(" AND id = ");
     sql.bind(id.to_owned());
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }

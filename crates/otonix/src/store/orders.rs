@@ -10,49 +10,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+pub use crate::domain::OrderStatus;
+
 use super::{Sql, StoreError, StoreResult};
 use crate::clock::Millis;
-
-/// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    /// Waiting for a payment.
-    Open,
-    /// A payment is claimed and being settled.
-    Settling,
-    /// Paid; not delivered yet.
-    Settled,
-    /// Paid and delivered.
-    Delivered,
-    /// Not paid in time.
-    Expired,
-    /// Its payment paid another order (the order can no longer be paid).
-    Failed,
-    /// Paid, could not be delivered, refunded.
-    Refunded,
-}
-
-impl OrderStatus {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Settling => "settling",
-            Self::Settled => "settled",
-            Self::Delivered => "delivered",
-            Self::Expired => "expired",
-            Self::Failed => "failed",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Open, Self::Settling, Self::Settled, Self::Delivered, Self::Expired, Self::Failed, Self::Refunded]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
 
 /// A payment order.
 #[derive(Debug, Clone)]

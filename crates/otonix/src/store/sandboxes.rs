@@ -6,8 +6,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult};
+use super::{Cursor, Page, Sql, StoreError, StoreResult, get_word};
 use crate::clock::Millis;
+use crate::domain::SandboxStatus;
 use crate::wire;
 
 /// The sandbox object.
@@ -22,7 +23,7 @@ pub struct Sandbox {
     /// Name.
     pub name: String,
     /// `running`, `stopped`, `deploying`, `error` or `deleted`.
-    pub status: String,
+    pub status: SandboxStatus,
     /// Operating system.
     pub os: Option<String>,
     /// vCPUs.
@@ -68,7 +69,7 @@ fn from_row(row: &AnyRow) -> Result<Sandbox, sqlx::Error> {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        status: row.try_get("status")?,
+        status: get_word(row, "status")?,
         os: row.try_get("os")?,
         cpu: row.try_get("cpu")?,
         memory: row.try_get("memory")?,
@@ -97,7 +98,7 @@ pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) ->
          ssh_user, ssh_password, agent_id, provider, provider_server_id, created_at, updated_at) VALUES (",
     );
     sql.bind(s.id.clone()).push(", ").bind(s.api_key_id.clone()).push(", ").bind(s.name.clone());
-    sql.push(", ").bind(s.status.clone()).push(", ").bind(s.os.clone()).push(", ").bind(s.cpu);
+    sql.push(", ").bind(s.status.as_str()).push(", ").bind(s.os.clone()).push(", ").bind(s.cpu);
     sql.push(", ").bind(s.memory).push(", ").bind(s.disk).push(", ").bind(s.region.clone());
     sql.push(", ")
         .bind(s.ip_address.clone())
@@ -132,7 +133,7 @@ pub struct SandboxFilter {
     /// Only sandboxes of this agent.
     pub agent_id: Option<String>,
     /// Only this status.
-    pub status: Option<String>,
+    pub status: Option<SandboxStatus>,
 }
 
 /// A page of sandboxes, newest first.
@@ -146,8 +147,8 @@ pub async fn list(
     if let Some(agent_id) = &filter.agent_id {
         sql.push(" AND agent_id = ").bind(agent_id.clone());
     }
-    if let Some(status) = &filter.status {
-        sql.push(" AND status = ").bind(status.clone());
+    if let Some(status) = filter.status {
+        sql.push(" AND status = ").bind(status.as_str());
     }
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;

@@ -8,9 +8,10 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult, credits};
+use super::{Cursor, Page, Sql, StoreError, StoreResult, credits, get_word};
 use crate::clock::Millis;
 use crate::domain::survival::TierRules;
+use crate::domain::{TransactionStatus, TransactionType};
 use crate::wire;
 
 /// The transaction object.
@@ -24,7 +25,7 @@ pub struct Transaction {
     pub id: String,
     /// `debit` or `credit`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: TransactionType,
     /// Amount in USDC.
     #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
@@ -34,7 +35,7 @@ pub struct Transaction {
     /// Description.
     pub description: Option<String>,
     /// `pending`, `completed`, `failed` or `refunded`.
-    pub status: String,
+    pub status: TransactionStatus,
     /// Paying address (masked in sanitized views).
     pub from_address: Option<String>,
     /// Receiving address (masked in sanitized views).
@@ -87,11 +88,11 @@ fn from_row(row: &AnyRow) -> Result<Transaction, sqlx::Error> {
     Ok(Transaction {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
-        kind: row.try_get("type")?,
+        kind: get_word(row, "type")?,
         amount: row.try_get("amount")?,
         currency: row.try_get("currency")?,
         description: row.try_get("description")?,
-        status: row.try_get("status")?,
+        status: get_word(row, "status")?,
         from_address: row.try_get("from_address")?,
         to_address: row.try_get("to_address")?,
         tx_hash: row.try_get("tx_hash")?,
@@ -111,9 +112,14 @@ async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> Store
         "INSERT INTO transactions (id, api_key_id, type, amount, currency, description, status, from_address, \
          to_address, tx_hash, agent_id, metadata, credits_applied, origin, created_at) VALUES (",
     );
-    sql.bind(t.id.clone()).push(", ").bind(t.api_key_id.clone()).push(", ").bind(t.kind.clone());
+    sql.bind(t.id.clone()).push(", ").bind(t.api_key_id.clone()).push(", ").bind(t.kind.as_str());
     sql.push(", ").bind(t.amount).push(", ").bind(t.currency.clone()).push(", ").bind(t.description.clone());
-    sql.push(", ").bind(t.status.clone()).push(", ").bind(t.from_address.clone()).push(", ").bind(t.to_address.clone());
+    sql.push(", ")
+        .bind(t.status.as_str())
+        .push(", ")
+        .bind(t.from_address.clone())
+        .push(", ")
+        .bind(t.to_address.clone());
     sql.push(", ").bind(t.tx_hash.clone()).push(", ").bind(t.agent_id.clone()).push(", ").bind(t.metadata.to_string());
     sql.push(if t.credits_applied { ", TRUE, " } else { ", FALSE, " }).bind(t.origin.as_str());
     sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
@@ -141,10 +147,10 @@ pub async fn record(
     now: Millis,
 ) -> StoreResult<Transaction> {
     let mut t = t.clone();
-    t.credits_applied &= t.agent_id.is_some() && t.status == "completed";
+    t.credits_applied &= t.agent_id.is_some() && t.status == TransactionStatus::Completed;
     let stored = insert(conn, &t, now).await?;
     if let (Some(agent_id), true) = (&stored.agent_id, stored.credits_applied) {
-        let delta = if stored.kind == "credit" { stored.amount } else { -stored.amount };
+        let delta = if stored.kind == TransactionType::Credit { stored.amount } else { -stored.amount };
         credits::apply(conn, rules, agent_id, delta, now).await?;
     }
     let mut event = NewEvent::new("transaction.created", &stored.id, &stored).owned_by(stored.api_key_id.as_deref());
@@ -161,9 +167,9 @@ pub struct TransactionFilter {
     /// Only this agent's transactions.
     pub agent_id: Option<String>,
     /// `debit` or `credit`.
-    pub kind: Option<String>,
+    pub kind: Option<TransactionType>,
     /// Status.
-    pub status: Option<String>,
+    pub status: Option<TransactionStatus>,
     /// Created at or after.
     pub since: Option<Millis>,
     /// Created at or before.
@@ -181,11 +187,11 @@ pub async fn list(
     if let Some(agent_id) = &filter.agent_id {
         sql.push(" AND agent_id = ").bind(agent_id.clone());
     }
-    if let Some(kind) = &filter.kind {
-        sql.push(" AND type = ").bind(kind.clone());
+    if let Some(kind) = filter.kind {
+        sql.push(" AND type = ").bind(kind.as_str());
     }
-    if let Some(status) = &filter.status {
-        sql.push(" AND status = ").bind(status.clone());
+    if let Some(status) = filter.status {
+        sql.push(" AND status = ").bind(status.as_str());
     }
     if let Some(since) = filter.since {
         sql.push(" AND created_at >= ").bind(since);

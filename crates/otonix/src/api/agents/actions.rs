@@ -13,6 +13,7 @@ use crate::api::extract::{ApiJson, PathId};
 use crate::api::list::ListQuery;
 use crate::api::validate::Check;
 use crate::auth::Principal;
+use crate::domain::ActionStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::actions::{self, Action, ActionFilter, NewAction};
@@ -77,8 +78,7 @@ pub async fn log_action(
         check.fail("category", "must contain only lowercase letters, '_' and '-'");
     }
     let details = check.text_bytes("details", body.details, 16 * 1024);
-    let status =
-        check.one_of("status", body.status, &["completed", "failed", "pending"]).unwrap_or_else(|| "completed".into());
+    let status = check.word("status", body.status).unwrap_or(ActionStatus::Completed);
     check.finish()?;
     let write = ActionWrite {
         key_id: principal.key_id().map(str::to_owned),
@@ -105,7 +105,7 @@ pub async fn log_action(
 fn action_filter(query: &mut ListQuery) -> ActionFilter {
     ActionFilter {
         category: query.text("category"),
-        status: query.one_of("status", &["completed", "failed", "pending"]),
+        status: query.word("status"),
         since: query.timestamp("since"),
         until: query.timestamp("until"),
         ..ActionFilter::default()
@@ -115,7 +115,7 @@ fn action_filter(query: &mut ListQuery) -> ActionFilter {
 /// One agent's actions, newest first (its owner or the admin).
 #[utoipa::path(get, path = "/api/agents/{id}/actions", tag = "actions", security(("apiKey" = []), ("adminToken" = [])),
     params(("id" = String, Path, description = "Agent id"), ("category" = Option<String>, Query, description = "Category"),
-           ("status" = Option<String>, Query, description = "completed | failed | pending"),
+           ("status" = Option<ActionStatus>, Query, description = "How the action ended"),
            ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
     responses((status = 200, body = Vec<Action>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -139,7 +139,7 @@ pub async fn list_agent_actions(
 /// The global feed: the caller's agents' actions (every agent's for the admin), newest first.
 #[utoipa::path(get, path = "/api/agent-actions", tag = "actions", security(("apiKey" = []), ("adminToken" = [])),
     params(("agentId" = Option<String>, Query, description = "Agent id"), ("category" = Option<String>, Query, description = "Category"),
-           ("status" = Option<String>, Query, description = "completed | failed | pending"),
+           ("status" = Option<ActionStatus>, Query, description = "How the action ended"),
            ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
     responses((status = 200, body = Vec<Action>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]

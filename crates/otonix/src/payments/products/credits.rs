@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Product, Quote};
-use crate::domain::AgentStatus;
+use crate::domain::{AgentStatus, TransactionType};
 use crate::error::{ApiError, ApiResult};
 use crate::money::{MAX_BALANCE, micros_to_decimal, micros_to_json};
 use crate::payments::{Booking, Payments};
@@ -53,7 +53,7 @@ impl Product for Credits {
         _fulfilled: Value,
     ) -> ApiResult<Value> {
         let booking = Booking {
-            kind: "credit",
+            kind: TransactionType::Credit,
             category: "credits",
             agent_id: Some(params.agent_id.clone()),
             description: format!("Credits bought with USDC (order {})", order.id),

@@ -269,7 +269,7 @@ async fn apply_actions<D: BatchDb>(
             let (id, a) = (new_id(), &writes[index].action);
             sql.push(if i == 0 { "(" } else { ", (" }).bind(&id).push(", ").bind(&a.agent_id);
             sql.push(", ").bind(owner).push(", ").bind(&a.action).push(", ").bind(&a.category);
-            sql.push(", ").bind(&a.details).push(", ").bind(&a.status).push(", ").bind(a.autonomous);
+            sql.push(", ").bind(&a.details).push(", ").bind(a.status.as_str()).push(", ").bind(a.autonomous);
             sql.push(", ").bind(now).push(")");
             inserted.push((index, owner, id));
         }
@@ -288,7 +288,7 @@ async fn apply_actions<D: BatchDb>(
                 action: a.action.clone(),
                 category: a.category.clone(),
                 details: a.details.clone(),
-                status: a.status.clone(),
+                status: a.status,
                 autonomous: a.autonomous,
                 created_at: now,
             };
