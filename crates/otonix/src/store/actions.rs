@@ -84,13 +84,21 @@ pub async fn insert_system(
     now: Millis,
 ) -> StoreResult<Action> {
     let id = new_id();
-    let mut sql = Sql::new(
-        "INSERT INTO agent_actions (id, agent_id, api_key_id, action, category, details, status, autonomous, created_at) VALUES (",
+    let mut sql = Sql::insert(
+        "agent_actions",
+        vec![
+            ("id", id.as_str().into()),
+            ("agent_id", action.agent_id.as_str().into()),
+            ("api_key_id", owner_key_id.into()),
+            ("action", action.action.as_str().into()),
+            ("category", action.category.as_str().into()),
+            ("details", action.details.clone().into()),
+            ("status", action.status.as_str().into()),
+            ("autonomous", action.autonomous.into()),
+            ("created_at", now.into()),
+        ],
     );
-    sql.bind(id.clone()).push(", ").bind(action.agent_id.clone()).push(", ").bind(owner_key_id.to_owned());
-    sql.push(", ").bind(action.action.clone()).push(", ").bind(action.category.clone());
-    sql.push(", ").bind(action.details.clone()).push(", ").bind(action.status.as_str());
-    sql.push(", ").bind(action.autonomous).push(", ").bind(now).push(") RETURNING seq");
+    sql.push(" RETURNING seq");
     let row = sql
         .fetch_optional(&mut *conn)
         .await?
@@ -141,24 +149,12 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Action>> {
     let mut sql = Sql::new(&format!("SELECT {ACTION_COLUMNS} FROM agent_actions WHERE 1 = 1"));
-    if let Some(agent_id) = &filter.agent_id {
-        sql.push(" AND agent_id = ").bind(agent_id.clone());
-    }
-    if let Some(key_id) = &filter.owner_key_id {
-        sql.push(" AND api_key_id = ").bind(key_id.clone());
-    }
-    if let Some(category) = &filter.category {
-        sql.push(" AND category = ").bind(category.clone());
-    }
-    if let Some(status) = filter.status {
-        sql.push(" AND status = ").bind(status.as_str());
-    }
-    if let Some(since) = filter.since {
-        sql.push(" AND created_at >= ").bind(since);
-    }
-    if let Some(until) = filter.until {
-        sql.push(" AND created_at <= ").bind(until);
-    }
+    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("api_key_id", filter.owner_key_id.as_deref());
+    sql.and_eq("category", filter.category.as_deref());
+    sql.and_eq("status", filter.status.map(|v| v.as_str()));
+    sql.and_cmp("created_at", ">=", filter.since);
+    sql.and_cmp("created_at", "<=", filter.until);
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;
     let actions = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;

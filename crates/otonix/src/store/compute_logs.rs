@@ -73,15 +73,24 @@ fn from_row(row: &AnyRow) -> Result<ComputeLog, sqlx::Error> {
 /// Inserts a compute log and its `compute_log.created` event.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> StoreResult<ComputeLog> {
-    let mut sql = Sql::new(
-        "INSERT INTO compute_logs (id, api_key_id, agent_id, provider, model, input_tokens, output_tokens, cost, \
-         latency_ms, task_type, routed_by, created_at) VALUES (",
+    let mut sql = Sql::insert(
+        "compute_logs",
+        vec![
+            ("id", log.id.as_str().into()),
+            ("api_key_id", log.api_key_id.as_str().into()),
+            ("agent_id", log.agent_id.as_str().into()),
+            ("provider", log.provider.clone().into()),
+            ("model", log.model.as_str().into()),
+            ("input_tokens", log.input_tokens.into()),
+            ("output_tokens", log.output_tokens.into()),
+            ("cost", log.cost_usd.into()),
+            ("latency_ms", log.latency_ms.into()),
+            ("task_type", log.task_type.clone().into()),
+            ("routed_by", log.routed_by.clone().into()),
+            ("created_at", now.into()),
+        ],
     );
-    sql.bind(log.id.clone()).push(", ").bind(log.api_key_id.clone()).push(", ").bind(log.agent_id.clone());
-    sql.push(", ").bind(log.provider.clone()).push(", ").bind(log.model.clone()).push(", ").bind(log.input_tokens);
-    sql.push(", ").bind(log.output_tokens).push(", ").bind(log.cost_usd).push(", ").bind(log.latency_ms);
-    sql.push(", ").bind(log.task_type.clone()).push(", ").bind(log.routed_by.clone()).push(", ").bind(now);
-    sql.push(&format!(") RETURNING {COLUMNS}"));
+    sql.push(&format!(" RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     let stored = from_row(&row)?;
@@ -109,21 +118,11 @@ pub struct ComputeLogFilter {
 
 fn filtered(select: &str, filter: &ComputeLogFilter) -> Sql {
     let mut sql = Sql::new(&format!("SELECT {select} FROM compute_logs WHERE 1 = 1"));
-    if let Some(key_id) = &filter.owner_key_id {
-        sql.push(" AND api_key_id = ").bind(key_id.clone());
-    }
-    if let Some(agent_id) = &filter.agent_id {
-        sql.push(" AND agent_id = ").bind(agent_id.clone());
-    }
-    if let Some(model) = &filter.model {
-        sql.push(" AND model = ").bind(model.clone());
-    }
-    if let Some(since) = filter.since {
-        sql.push(" AND created_at >= ").bind(since);
-    }
-    if let Some(until) = filter.until {
-        sql.push(" AND created_at <= ").bind(until);
-    }
+    sql.and_eq("api_key_id", filter.owner_key_id.as_deref());
+    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("model", filter.model.as_deref());
+    sql.and_cmp("created_at", ">=", filter.since);
+    sql.and_cmp("created_at", "<=", filter.until);
     sql
 }
 

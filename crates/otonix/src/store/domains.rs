@@ -107,15 +107,25 @@ fn records_json(records: &[DnsRecord]) -> String {
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> StoreResult<Domain> {
     let d = domain;
-    let mut sql = Sql::new(
-        "INSERT INTO domains (id, api_key_id, name, status, registered_at, expires_at, auto_renew, dns_records, \
-         sandbox_id, agent_id, registrar, created_at, updated_at) VALUES (",
+    let mut sql = Sql::insert(
+        "domains",
+        vec![
+            ("id", d.id.as_str().into()),
+            ("api_key_id", d.api_key_id.as_str().into()),
+            ("name", d.name.as_str().into()),
+            ("status", d.status.as_str().into()),
+            ("registered_at", d.registered_at.into()),
+            ("expires_at", d.expires_at.into()),
+            ("auto_renew", d.auto_renew.into()),
+            ("dns_records", records_json(&d.dns_records).into()),
+            ("sandbox_id", d.sandbox_id.clone().into()),
+            ("agent_id", d.agent_id.clone().into()),
+            ("registrar", d.registrar.as_str().into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
     );
-    sql.bind(d.id.clone()).push(", ").bind(d.api_key_id.clone()).push(", ").bind(d.name.clone());
-    sql.push(", ").bind(d.status.as_str()).push(", ").bind(d.registered_at).push(", ").bind(d.expires_at);
-    sql.push(", ").bind(d.auto_renew).push(", ").bind(records_json(&d.dns_records));
-    sql.push(", ").bind(d.sandbox_id.clone()).push(", ").bind(d.agent_id.clone()).push(", ").bind(d.registrar.clone());
-    sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    sql.push(&format!(" RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     let stored = from_row(&row)?;
@@ -208,12 +218,8 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Domain>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE 1 = 1"));
-    if let Some(agent_id) = &filter.agent_id {
-        sql.push(" AND agent_id = ").bind(agent_id.clone());
-    }
-    if let Some(status) = filter.status {
-        sql.push(" AND status = ").bind(status.as_str());
-    }
+    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("status", filter.status.map(|v| v.as_str()));
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;

@@ -121,15 +121,21 @@ fn from_row(row: &AnyRow) -> Result<ApiKey, sqlx::Error> {
 /// Inserts a new active key and its `key.generated` event.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, key: &NewKey, now: Millis) -> StoreResult<ApiKey> {
-    let mut sql = Sql::new(
-        "INSERT INTO api_keys (id, name, key_hash, key_prefix, key_last4, owner_wallet, status, \
-         created_by_key_id, created_at) VALUES (",
+    let mut sql = Sql::insert(
+        "api_keys",
+        vec![
+            ("id", key.id.as_str().into()),
+            ("name", key.name.as_str().into()),
+            ("key_hash", key.key_hash.as_str().into()),
+            ("key_prefix", key.key_prefix.as_str().into()),
+            ("key_last4", key.key_last4.as_str().into()),
+            ("owner_wallet", key.owner_wallet.clone().into()),
+            ("status", KeyStatus::Active.as_str().into()),
+            ("created_by_key_id", key.created_by_key_id.clone().into()),
+            ("created_at", now.into()),
+        ],
     );
-    sql.bind(key.id.clone()).push(", ").bind(key.name.clone()).push(", ").bind(key.key_hash.clone());
-    sql.push(", ").bind(key.key_prefix.clone()).push(", ").bind(key.key_last4.clone());
-    sql.push(", ").bind(key.owner_wallet.clone()).push(", ").bind(KeyStatus::Active.as_str());
-    sql.push(", ").bind(key.created_by_key_id.clone());
-    sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    sql.push(&format!(" RETURNING {COLUMNS}"));
     let row = sql
         .fetch_optional(&mut *conn)
         .await?

@@ -142,18 +142,27 @@ pub struct NewOrder {
 /// Inserts a new open order and returns it.
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, order: &NewOrder, now: Millis) -> StoreResult<Order> {
-    let mut sql = Sql::new(
-        "INSERT INTO payment_orders (id, api_key_id, method, path, body_hash, request_body, product, params, \
-         resource, description, amount, status, created_at, expires_at, updated_at) VALUES (",
+    let mut sql = Sql::insert(
+        "payment_orders",
+        vec![
+            ("id", order.id.as_str().into()),
+            ("api_key_id", order.api_key_id.as_str().into()),
+            ("method", order.method.as_str().into()),
+            ("path", order.path.as_str().into()),
+            ("body_hash", order.body_hash.as_str().into()),
+            ("request_body", order.request_body.as_str().into()),
+            ("product", order.product.as_str().into()),
+            ("params", order.params.as_str().into()),
+            ("resource", order.resource.as_str().into()),
+            ("description", order.description.as_str().into()),
+            ("amount", order.amount.into()),
+            ("status", OrderStatus::Open.as_str().into()),
+            ("created_at", now.into()),
+            ("expires_at", order.expires_at.into()),
+            ("updated_at", now.into()),
+        ],
     );
-    for text in [&order.id, &order.api_key_id, &order.method, &order.path, &order.body_hash, &order.request_body] {
-        sql.bind(text).push(", ");
-    }
-    for text in [&order.product, &order.params, &order.resource, &order.description] {
-        sql.bind(text).push(", ");
-    }
-    sql.bind(order.amount).push(", 'open', ").bind(now).push(", ").bind(order.expires_at);
-    sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    sql.push(&format!(" RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     from_row(&row)

@@ -93,20 +93,30 @@ fn from_row(row: &AnyRow) -> Result<Sandbox, sqlx::Error> {
 #[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) -> StoreResult<Sandbox> {
     let s = sandbox;
-    let mut sql = Sql::new(
-        "INSERT INTO sandboxes (id, api_key_id, name, status, os, cpu, memory, disk, region, ip_address, ports, \
-         ssh_user, ssh_password, agent_id, provider, provider_server_id, created_at, updated_at) VALUES (",
+    let mut sql = Sql::insert(
+        "sandboxes",
+        vec![
+            ("id", s.id.as_str().into()),
+            ("api_key_id", s.api_key_id.as_str().into()),
+            ("name", s.name.as_str().into()),
+            ("status", s.status.as_str().into()),
+            ("os", s.os.clone().into()),
+            ("cpu", s.cpu.into()),
+            ("memory", s.memory.into()),
+            ("disk", s.disk.into()),
+            ("region", s.region.clone().into()),
+            ("ip_address", s.ip_address.clone().into()),
+            ("ports", serde_json::to_string(&s.ports).unwrap_or_else(|_| "[]".into()).into()),
+            ("ssh_user", s.ssh_user.clone().into()),
+            ("ssh_password", s.ssh_password.clone().into()),
+            ("agent_id", s.agent_id.clone().into()),
+            ("provider", s.provider.as_str().into()),
+            ("provider_server_id", s.provider_server_id.clone().into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
     );
-    sql.bind(s.id.clone()).push(", ").bind(s.api_key_id.clone()).push(", ").bind(s.name.clone());
-    sql.push(", ").bind(s.status.as_str()).push(", ").bind(s.os.clone()).push(", ").bind(s.cpu);
-    sql.push(", ").bind(s.memory).push(", ").bind(s.disk).push(", ").bind(s.region.clone());
-    sql.push(", ")
-        .bind(s.ip_address.clone())
-        .push(", ")
-        .bind(serde_json::to_string(&s.ports).unwrap_or_else(|_| "[]".into()));
-    sql.push(", ").bind(s.ssh_user.clone()).push(", ").bind(s.ssh_password.clone()).push(", ").bind(s.agent_id.clone());
-    sql.push(", ").bind(s.provider.clone()).push(", ").bind(s.provider_server_id.clone());
-    sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    sql.push(&format!(" RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     let stored = from_row(&row)?;
@@ -144,12 +154,8 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Sandbox>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sandboxes WHERE 1 = 1"));
-    if let Some(agent_id) = &filter.agent_id {
-        sql.push(" AND agent_id = ").bind(agent_id.clone());
-    }
-    if let Some(status) = filter.status {
-        sql.push(" AND status = ").bind(status.as_str());
-    }
+    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("status", filter.status.map(|v| v.as_str()));
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;

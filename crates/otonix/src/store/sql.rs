@@ -120,6 +120,30 @@ impl Sql {
         self.push(")")
     }
 
+    /// Appends ` AND {column} = value` when there is a value (a list filter).
+    pub fn and_eq(&mut self, column: &str, value: Option<impl Into<Param>>) -> &mut Self {
+        self.and_cmp(column, "=", value)
+    }
+
+    /// Appends ` AND {column} {op} value` when there is a value (`op` is `=`, `>=`, `<=`, …).
+    pub fn and_cmp(&mut self, column: &str, op: &str, value: Option<impl Into<Param>>) -> &mut Self {
+        if let Some(value) = value {
+            self.push(" AND ").push(column).push(" ").push(op).push(" ").bind(value);
+        }
+        self
+    }
+
+    /// `INSERT INTO {table} (c1, …) VALUES ($1, …)` from column–value pairs.
+    pub fn insert(table: &str, values: Vec<(&str, Param)>) -> Self {
+        let columns: Vec<&str> = values.iter().map(|(column, _)| *column).collect();
+        let mut sql = Self::new(&format!("INSERT INTO {table} ({}) VALUES (", columns.join(", ")));
+        for (i, (_, value)) in values.into_iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind(value);
+        }
+        sql.push(")");
+        sql
+    }
+
     /// Appends `AND seq < cursor` when paging, then the newest-first order and a limit one
     /// larger than the page (to learn whether another page exists).
     pub fn page(&mut self, cursor: Option<Cursor>, limit: usize) -> &mut Self {
@@ -247,6 +271,17 @@ mod tests {
         assert_eq!(Cursor::decode("not a cursor"), None);
         assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("seq:-1")), None);
         assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("seq:1; drop table")), None);
+    }
+
+    #[test]
+    fn filters_and_inserts_bind_their_values() {
+        let mut sql = Sql::new("SELECT * FROM t WHERE 1 = 1");
+        sql.and_eq("a", Some("x")).and_eq("b", None::<i64>).and_cmp("c", ">=", Some(5));
+        assert_eq!(sql.text(), "SELECT * FROM t WHERE 1 = 1 AND a = $1 AND c >= $2");
+        assert_eq!(sql.params(), [Param::Text("x".into()), Param::Int(5)]);
+        let insert = Sql::insert("t", vec![("a", 1.into()), ("b", Param::NullText)]);
+        assert_eq!(insert.text(), "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert_eq!(insert.params(), [Param::Int(1), Param::NullText]);
     }
 
     #[test]

@@ -108,21 +108,27 @@ fn from_row(row: &AnyRow) -> Result<Transaction, sqlx::Error> {
 /// Inserts a transaction (its `seq` and `created_at` are assigned here). A `txHash` its origin
 /// already booked is a unique violation.
 async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> StoreResult<Transaction> {
-    let mut sql = Sql::new(
-        "INSERT INTO transactions (id, api_key_id, type, amount, currency, description, status, from_address, \
-         to_address, tx_hash, agent_id, metadata, credits_applied, origin, created_at) VALUES (",
+    let mut sql = Sql::insert(
+        "transactions",
+        vec![
+            ("id", t.id.as_str().into()),
+            ("api_key_id", t.api_key_id.clone().into()),
+            ("type", t.kind.as_str().into()),
+            ("amount", t.amount.into()),
+            ("currency", t.currency.as_str().into()),
+            ("description", t.description.clone().into()),
+            ("status", t.status.as_str().into()),
+            ("from_address", t.from_address.clone().into()),
+            ("to_address", t.to_address.clone().into()),
+            ("tx_hash", t.tx_hash.clone().into()),
+            ("agent_id", t.agent_id.clone().into()),
+            ("metadata", t.metadata.to_string().into()),
+            ("credits_applied", t.credits_applied.into()),
+            ("origin", t.origin.as_str().into()),
+            ("created_at", now.into()),
+        ],
     );
-    sql.bind(t.id.clone()).push(", ").bind(t.api_key_id.clone()).push(", ").bind(t.kind.as_str());
-    sql.push(", ").bind(t.amount).push(", ").bind(t.currency.clone()).push(", ").bind(t.description.clone());
-    sql.push(", ")
-        .bind(t.status.as_str())
-        .push(", ")
-        .bind(t.from_address.clone())
-        .push(", ")
-        .bind(t.to_address.clone());
-    sql.push(", ").bind(t.tx_hash.clone()).push(", ").bind(t.agent_id.clone()).push(", ").bind(t.metadata.to_string());
-    sql.push(if t.credits_applied { ", TRUE, " } else { ", FALSE, " }).bind(t.origin.as_str());
-    sql.push(", ").bind(now).push(&format!(") RETURNING {COLUMNS}"));
+    sql.push(&format!(" RETURNING {COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     Ok(from_row(&row)?)
@@ -184,21 +190,11 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Transaction>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM transactions WHERE 1 = 1"));
-    if let Some(agent_id) = &filter.agent_id {
-        sql.push(" AND agent_id = ").bind(agent_id.clone());
-    }
-    if let Some(kind) = filter.kind {
-        sql.push(" AND type = ").bind(kind.as_str());
-    }
-    if let Some(status) = filter.status {
-        sql.push(" AND status = ").bind(status.as_str());
-    }
-    if let Some(since) = filter.since {
-        sql.push(" AND created_at >= ").bind(since);
-    }
-    if let Some(until) = filter.until {
-        sql.push(" AND created_at <= ").bind(until);
-    }
+    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("type", filter.kind.map(|v| v.as_str()));
+    sql.and_eq("status", filter.status.map(|v| v.as_str()));
+    sql.and_cmp("created_at", ">=", filter.since);
+    sql.and_cmp("created_at", "<=", filter.until);
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;

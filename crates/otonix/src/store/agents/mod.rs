@@ -178,17 +178,27 @@ pub struct NewAgent {
 /// Inserts a new agent (status `active`, no credits) and its `agent.registered` event.
 #[tracing::instrument(skip_all, fields(agent_id = %agent.id))]
 pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> StoreResult<Agent> {
-    let mut sql = Sql::new(
-        "INSERT INTO agents (id, api_key_id, name, status, survival_tier, credits, funded, wallet_address, \
-         wallet_verified, genesis_prompt, model, heartbeat_interval, vps_ip, created_at, updated_at) VALUES (",
+    let mut sql = Sql::insert(
+        "agents",
+        vec![
+            ("id", agent.id.as_str().into()),
+            ("api_key_id", agent.api_key_id.as_str().into()),
+            ("name", agent.name.as_str().into()),
+            ("status", AgentStatus::Active.as_str().into()),
+            ("survival_tier", agent.survival_tier.as_str().into()),
+            ("credits", 0.into()),
+            ("funded", false.into()),
+            ("wallet_address", agent.wallet_address.as_str().into()),
+            ("wallet_verified", agent.wallet_verified.into()),
+            ("genesis_prompt", agent.genesis_prompt.clone().into()),
+            ("model", agent.model.as_str().into()),
+            ("heartbeat_interval", agent.heartbeat_interval.into()),
+            ("vps_ip", agent.vps_ip.clone().into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
     );
-    sql.bind(agent.id.clone()).push(", ").bind(agent.api_key_id.clone()).push(", ").bind(agent.name.clone());
-    sql.push(", ").bind(AgentStatus::Active.as_str()).push(", ");
-    sql.bind(agent.survival_tier.as_str()).push(", 0, FALSE, ").bind(agent.wallet_address.clone());
-    sql.push(if agent.wallet_verified { ", TRUE" } else { ", FALSE" });
-    sql.push(", ").bind(agent.genesis_prompt.clone()).push(", ").bind(agent.model.clone());
-    sql.push(", ").bind(agent.heartbeat_interval).push(", ").bind(agent.vps_ip.clone());
-    sql.push(", ").bind(now).push(", ").bind(now).push(&format!(") RETURNING {AGENT_COLUMNS}"));
+    sql.push(&format!(" RETURNING {AGENT_COLUMNS}"));
     let row =
         sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
     let stored = from_row(&row, now)?;
