@@ -99,10 +99,7 @@ pub async fn insert_system(
         ],
     );
     sql.push(" RETURNING seq");
-    let row = sql
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| super::StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     let seq: i64 = row.try_get("seq")?;
     let mut sql = Sql::new("UPDATE agents SET total_actions = total_actions + 1, updated_at = ");
     sql.bind(now).push(" WHERE id = ").bind(action.agent_id.clone());

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult};
+use super::{Cursor, Page, Sql, StoreResult};
 use crate::clock::Millis;
 use crate::wire;
 
@@ -91,8 +91,7 @@ pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> 
         ],
     );
     sql.push(&format!(" RETURNING {COLUMNS}"));
-    let row =
-        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row)?;
     let event = NewEvent::new("compute_log.created", &stored.id, &stored)
         .owned_by(Some(&stored.api_key_id))

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult, get_bool, get_word};
+use super::{Cursor, Page, Sql, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
 use crate::domain::DomainStatus;
 use crate::wire;
@@ -126,8 +126,7 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
         ],
     );
     sql.push(&format!(" RETURNING {COLUMNS}"));
-    let row =
-        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row)?;
     events::append(conn, &[domain_event("domain.created", &stored)], now).await?;
     Ok(stored)

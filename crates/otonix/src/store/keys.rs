@@ -136,10 +136,7 @@ pub async fn insert(conn: &mut AnyConnection, key: &NewKey, now: Millis) -> Stor
         ],
     );
     sql.push(&format!(" RETURNING {COLUMNS}"));
-    let row = sql
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| super::StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row)?;
     let event = NewEvent::new("key.generated", &stored.id, &stored).owned_by(Some(&stored.id));
     events::append(conn, &[event], now).await?;

@@ -163,8 +163,7 @@ pub async fn insert(conn: &mut AnyConnection, order: &NewOrder, now: Millis) -> 
         ],
     );
     sql.push(&format!(" RETURNING {COLUMNS}"));
-    let row =
-        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     from_row(&row)
 }
 

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult, get_word};
+use super::{Cursor, Page, Sql, StoreResult, get_word};
 use crate::clock::Millis;
 use crate::domain::SandboxStatus;
 use crate::wire;
@@ -117,8 +117,7 @@ pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) ->
         ],
     );
     sql.push(&format!(" RETURNING {COLUMNS}"));
-    let row =
-        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row)?;
     let mut payload = stored.clone();
     payload.ssh_password = None;

@@ -190,6 +190,13 @@ impl Sql {
         Ok(sqlx::query_with(&text, args).fetch_optional(executor).await?)
     }
 
+    /// Runs a statement that must return a row (`INSERT … RETURNING`) and returns it.
+    pub async fn fetch_returned<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<AnyRow> {
+        self.fetch_optional(executor)
+            .await?
+            .ok_or_else(|| super::StoreError::Corrupt("a statement returned no row".into()))
+    }
+
     /// Runs the statement for its effect.
     pub async fn execute<'c, E: Executor<'c, Database = Any>>(self, executor: E) -> StoreResult<AnyQueryResult> {
         let (text, args) = self.into_parts();

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreError, StoreResult, credits, get_word};
+use super::{Cursor, Page, Sql, StoreResult, credits, get_word};
 use crate::clock::Millis;
 use crate::domain::survival::TierRules;
 use crate::domain::{TransactionStatus, TransactionType};
@@ -129,8 +129,7 @@ async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> Store
         ],
     );
     sql.push(&format!(" RETURNING {COLUMNS}"));
-    let row =
-        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     Ok(from_row(&row)?)
 }
 

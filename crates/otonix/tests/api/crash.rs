@@ -26,29 +26,11 @@ async fn acknowledged_writes_survive_sigkill() {
     let mut server = start_server(data_dir.path(), &database, &admin).await;
     let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap();
 
-    let key: Value = client
-        .post(format!("{}/api/keys/generate", server.base))
-        .header("X-Dashboard-Token", &admin)
-        .json(&json!({ "name": "crash" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = key["key"].as_str().unwrap().to_owned();
+    let key = server.generate_key(&admin).await;
     let mut agents = Vec::new();
     for i in 0..4 {
-        let response: Value = client
-            .post(format!("{}/api/agents/register", server.base))
-            .header("X-API-Key", &key)
-            .json(&json!({ "name": format!("survivor-{i}") }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = json!({ "name": format!("survivor-{i}") });
+        let response = server.post_json("/api/agents/register", ("X-API-Key", &key), body).await;
         agents.push(response["agent"]["id"].as_str().unwrap().to_owned());
     }
 

@@ -17,6 +17,23 @@ pub struct ServerProcess {
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+impl ServerProcess {
+    /// `POST {path}` with a JSON body and one credential header; the JSON answer.
+    pub async fn post_json(&self, path: &str, credential: (&str, &str), body: serde_json::Value) -> serde_json::Value {
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap();
+        let response = client.post(format!("{}{path}", self.base)).header(credential.0, credential.1).json(&body);
+        response.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Generates an API key with the admin token; the key.
+    pub async fn generate_key(&self, admin_token: &str) -> String {
+        let key = self
+            .post_json("/api/keys/generate", ("X-Dashboard-Token", admin_token), serde_json::json!({ "name": "test" }))
+            .await;
+        key["key"].as_str().unwrap().to_owned()
+    }
+}
+
 /// The `otonix` command with the test database settings in its environment.
 pub fn otonix(data_dir: &Path, database: &Option<(String, String)>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_otonix"));

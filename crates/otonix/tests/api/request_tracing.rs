@@ -21,26 +21,10 @@ async fn a_paid_request_is_followed_through_the_engine_by_its_request_id() {
     let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap();
     let post = |path: &str| client.post(format!("{}{path}", server.base));
 
-    let key: Value = post("/api/keys/generate")
-        .header("X-Dashboard-Token", &admin)
-        .json(&json!({ "name": "t" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = key["key"].as_str().unwrap().to_owned();
+    let key = server.generate_key(&admin).await;
     let payer = wallet();
-    let registered: Value = post("/api/agents/register")
-        .header("X-API-Key", &key)
-        .json(&json!({ "name": "traced", "walletAddress": payer.address().to_checksum(None) }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({ "name": "traced", "walletAddress": payer.address().to_checksum(None) });
+    let registered = server.post_json("/api/agents/register", ("X-API-Key", &key), body).await;
     let path = format!("/api/agents/{}/credits", registered["agent"]["id"].as_str().unwrap());
     let challenge = post(&path).header("X-API-Key", &key).json(&json!({ "amount": 5 })).send().await.unwrap();
     assert_eq!(challenge.status(), StatusCode::PAYMENT_REQUIRED);

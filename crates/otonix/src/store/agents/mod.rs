@@ -12,7 +12,7 @@ pub use list::AgentFilter;
 pub(super) use list::list;
 
 use super::events::{self, NewEvent};
-use super::{Sql, StoreError, StoreResult, get_bool, get_word};
+use super::{Sql, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
 use crate::domain::{AgentStatus, Health, Tier};
 use crate::wire;
@@ -199,8 +199,7 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
         ],
     );
     sql.push(&format!(" RETURNING {AGENT_COLUMNS}"));
-    let row =
-        sql.fetch_optional(&mut *conn).await?.ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))?;
+    let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row, now)?;
     let mut payload = stored.clone();
     payload.genesis_prompt = None;
