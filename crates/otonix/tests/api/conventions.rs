@@ -114,7 +114,13 @@ fn every_openapi_schema_name_is_unique() {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let mut schema_pending = false;
+        // `#[schema(as = path::Name)]` names the schema instead of the type.
+        let mut named_as: Option<String> = None;
         for line in text.lines().map(str::trim) {
+            if schema_pending && let Some(path) = line.strip_prefix("#[schema(as = ") {
+                named_as = path.trim_end_matches(")]").rsplit("::").next().map(str::to_owned);
+                continue;
+            }
             if (line.starts_with("#[derive(") && line.contains("ToSchema")) || line.ends_with("vocabulary! {") {
                 schema_pending = !line.starts_with("macro_rules!");
                 continue;
@@ -122,7 +128,7 @@ fn every_openapi_schema_name_is_unique() {
             if !schema_pending || line.starts_with("#[") || line.starts_with("///") || line.starts_with("$") {
                 continue;
             }
-            let name = line
+            let type_name = line
                 .trim_start_matches("pub ")
                 .trim_start_matches("struct ")
                 .trim_start_matches("enum ")
@@ -130,6 +136,7 @@ fn every_openapi_schema_name_is_unique() {
                 .next()
                 .unwrap()
                 .to_owned();
+            let name = named_as.take().unwrap_or(type_name);
             schema_pending = false;
             checked += 1;
             let place = format!("{}", path.display());

@@ -45,6 +45,15 @@ async fn heartbeat_stores_the_agents_self_report() {
     assert_eq!(status, StatusCode::OK);
     let agent = app.agent(&key, &id).await;
     assert_eq!(agent["lastReport"], json!({ "status": "thinking", "metrics": { "cpu": 0.5 } }));
+    // A heartbeat with metrics only keeps the last status, whether or not the earlier one is
+    // folded into the row yet (a list filtered by health folds first).
+    app.get("/api/agents?health=up", As::Key(&key)).await;
+    let metrics_only = json!({ "metrics": { "cpu": 0.9 } });
+    app.post(&format!("/api/agents/{id}/heartbeat"), As::Key(&key), metrics_only).await;
+    let latest = json!({ "status": "thinking", "metrics": { "cpu": 0.9 } });
+    assert_eq!(app.agent(&key, &id).await["lastReport"], latest, "before the fold");
+    app.get("/api/agents?health=up", As::Key(&key)).await;
+    assert_eq!(app.agent(&key, &id).await["lastReport"], latest, "after the fold");
     let (status, body) =
         app.post(&format!("/api/agents/{id}/heartbeat"), As::Key(&key), json!({ "metrics": [1, 2] })).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_failed");

@@ -3,7 +3,10 @@
 mod actions;
 mod heartbeat;
 mod register;
+mod view;
 mod wallet;
+
+pub use view::AgentView;
 
 use axum::Json;
 use axum::extract::State;
@@ -17,9 +20,8 @@ use crate::auth::Principal;
 use crate::domain::heartbeat::may_write;
 use crate::domain::{AgentStatus, Health, Tier, WriteRefusal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::sanitize::{mask_address, mask_ip};
 use crate::state::AppState;
-use crate::store::agents::{self, Agent, AgentFilter};
+use crate::store::agents::{self, AgentFilter};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,17 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(wallet::verify_wallet))
 }
 
-/// The view of an agent for `principal`: full for its owner and the admin, sanitized otherwise.
-pub fn view(mut agent: Agent, principal: &Principal) -> Agent {
-    if !principal.owns(&agent.api_key_id) {
-        agent.wallet_address = mask_address(&agent.wallet_address);
-        agent.vps_ip = agent.vps_ip.as_deref().map(mask_ip);
-        agent.genesis_prompt = None;
-        agent.last_report = None;
-    }
-    agent
-}
-
 /// Lists agents, newest first; other keys' agents sanitized.
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
     params(("status" = Option<AgentStatus>, Query, description = "Effective status"),
@@ -51,7 +42,7 @@ pub fn view(mut agent: Agent, principal: &Principal) -> Agent {
            ("survivalTier" = Option<Tier>, Query, description = "Survival tier"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"),
            ("cursor" = Option<String>, Query, description = "From X-Next-Cursor of the previous page")),
-    responses((status = 200, body = Vec<Agent>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<AgentView>), (status = 400, body = ErrorBody)))]
 pub async fn list_agents(
     State(state): State<AppState>,
     principal: Principal,
@@ -64,23 +55,23 @@ pub async fn list_agents(
     };
     query.finish()?;
     let page = state.store.agents(&filter, query.cursor, query.limit, state.now()).await?;
-    Ok(query.respond(page.map(|agent| view(agent, &principal))))
+    Ok(query.respond(page.map(|agent| AgentView::for_principal(agent, &principal))))
 }
 
 /// One agent (its owner or the admin).
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", security(("apiKey" = []), ("adminToken" = [])),
     params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, body = Agent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = AgentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn get_agent(
     State(state): State<AppState>,
     principal: Principal,
     PathId(id): PathId,
-) -> ApiResult<Json<Agent>> {
+) -> ApiResult<Json<AgentView>> {
     principal.require_authenticated()?;
     let agent = state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
     principal.require_owner(&agent.api_key_id)?;
-    Ok(Json(agent))
+    Ok(Json(AgentView::full(agent)))
 }
 
 /// Finds why a write to an agent did not apply: unknown (404), another key's (403) or

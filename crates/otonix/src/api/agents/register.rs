@@ -10,13 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::AgentView;
 use crate::api::client_ip::client_ip;
 use crate::api::extract::ApiJson;
 use crate::api::validate::Check;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
-use crate::store::agents::{self, Agent, NewAgent};
+use crate::store::agents::{self, NewAgent};
 use crate::store::{keys, new_id};
 
 /// Body of `POST /api/agents/register`.
@@ -68,7 +69,7 @@ pub struct RegisteredAgent {
     /// Always true.
     pub success: bool,
     /// The agent.
-    pub agent: Agent,
+    pub agent: AgentView,
     /// Present only when the server generated the wallet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wallet: Option<GeneratedWallet>,
@@ -147,7 +148,7 @@ pub async fn register_agent(
     let id = agent.id.clone();
     let body = RegisteredAgent {
         success: true,
-        agent,
+        agent: AgentView::full(agent),
         wallet,
         monitoring: Monitoring {
             heartbeat_endpoint: format!("POST /api/agents/{id}/heartbeat"),

@@ -9,11 +9,12 @@ use utoipa::ToSchema;
 use x402::parse::PaymentSignature;
 use x402::proof::verify_wallet_signature;
 
+use super::AgentView;
 use crate::api::extract::{ApiJson, PathId};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
-use crate::store::agents::{self, Agent};
+use crate::store::agents;
 
 /// Body of `POST /api/agents/{id}/wallet/verify`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -27,7 +28,7 @@ pub struct VerifyWalletRequest {
 /// Marks the agent's wallet verified, given the wallet's signature.
 #[utoipa::path(post, path = "/api/agents/{id}/wallet/verify", tag = "agents", request_body = VerifyWalletRequest,
     security(("apiKey" = []), ("adminToken" = [])), params(("id" = String, Path, description = "Agent id")),
-    responses((status = 200, description = "The agent, with `walletVerified: true`", body = Agent),
+    responses((status = 200, description = "The agent, with `walletVerified: true`", body = AgentView),
               (status = 400, description = "The signature is missing, malformed or not the wallet's", body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn verify_wallet(
@@ -35,7 +36,7 @@ pub async fn verify_wallet(
     principal: Principal,
     PathId(id): PathId,
     ApiJson(body): ApiJson<VerifyWalletRequest>,
-) -> ApiResult<Json<Agent>> {
+) -> ApiResult<Json<AgentView>> {
     principal.require_authenticated()?;
     let now = state.now();
     let mut tx = state.store.begin().await?;
@@ -50,5 +51,6 @@ pub async fn verify_wallet(
     })?;
     agents::verify_wallet(&mut tx, &id, now).await?;
     tx.commit().await?;
-    Ok(Json(state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?))
+    let agent = state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    Ok(Json(AgentView::full(agent)))
 }

@@ -1,10 +1,8 @@
 //! Agents: registration, reads and lists ([`list`]). Heartbeats and action counters are written by the
 //! hot-path batcher ([`super::hot`]), credit changes by [`credits`](super::agents::apply_credits).
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 mod list;
 
@@ -15,48 +13,38 @@ use super::events::{self, NewEvent};
 use super::{Sql, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
 use crate::domain::{AgentStatus, Health, Tier};
-use crate::wire;
 
-/// The agent object (SPEC §4.2), full view.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// An agent's row, as read at some time (health and the status it implies derived). The API's
+/// view of it, with the masking of SPEC §3.4, is `api::agents::view`.
+#[derive(Debug, Clone)]
 pub struct Agent {
     /// Insertion order (the pagination key).
-    #[serde(skip)]
     pub seq: i64,
     /// Agent id.
     pub id: String,
     /// Name.
     pub name: String,
-    /// `active`, `inactive` or `terminated` (a `down` agent reads `inactive`).
+    /// Effective status (a `down` agent stored `active` reads `inactive`).
     pub status: AgentStatus,
     /// Heartbeat health at the time of reading.
     pub health: Health,
-    /// `full`, `conservation`, `critical` or `terminated`.
+    /// Survival tier.
     pub survival_tier: Tier,
-    /// Credit balance in USDC.
-    #[serde(serialize_with = "wire::money")]
-    #[schema(value_type = f64)]
+    /// Credit balance, micro-USDC.
     pub credits: i64,
     /// EVM address of the agent's wallet (EIP-55).
     pub wallet_address: String,
     /// True when the server generated the wallet or its owner proved control of it.
     pub wallet_verified: bool,
-    /// The agent's genesis prompt; omitted from sanitized views.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    pub genesis_prompt: Option<Option<String>>,
+    /// The agent's genesis prompt.
+    pub genesis_prompt: Option<String>,
     /// Model name.
     pub model: String,
     /// Expected seconds between heartbeats.
     pub heartbeat_interval: i64,
     /// Time of the last heartbeat.
-    #[serde(serialize_with = "wire::opt_timestamp")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_heartbeat: Option<Millis>,
     /// When the next heartbeat is due.
-    #[serde(serialize_with = "wire::opt_timestamp")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_expected: Option<Millis>,
     /// Public IP of the agent's server.
     pub vps_ip: Option<String>,
@@ -64,28 +52,21 @@ pub struct Agent {
     pub api_key_id: String,
     /// Number of actions logged.
     pub total_actions: i64,
-    /// Same as `totalActions` (both names are used by existing clients).
-    pub actions_count: i64,
     /// Number of child agents.
     pub children_count: i64,
     /// Parent agent, for children.
     pub parent_id: Option<String>,
-    /// The agent's last self-report from a heartbeat body; omitted from sanitized views.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_report: Option<serde_json::Value>,
+    /// The status the last heartbeat that sent one reported.
+    pub reported_status: Option<String>,
+    /// The metrics (JSON text) the last heartbeat that sent some reported.
+    pub reported_metrics: Option<String>,
     /// Registration time.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// Last change.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Millis,
     /// Whether the agent ever held the critical threshold.
-    #[serde(skip)]
     pub funded: bool,
     /// The status as stored (before `down` turns `active` into `inactive`).
-    #[serde(skip)]
     pub stored_status: AgentStatus,
 }
 
@@ -105,10 +86,6 @@ pub const AGENT_COLUMNS: &str = "seq, id, name, status, survival_tier, credits, 
 
 /// Reads an agent row as seen at `now` (health and the status it implies are derived).
 pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
-    let total_actions: i64 = row.try_get("total_actions")?;
-    let reported_status: Option<String> = row.try_get("reported_status")?;
-    let reported_metrics: Option<String> = row.try_get("reported_metrics")?;
-    let last_report = self_report(reported_status, reported_metrics.as_deref());
     let mut agent = Agent {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
@@ -119,18 +96,18 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
         credits: row.try_get("credits")?,
         wallet_address: row.try_get("wallet_address")?,
         wallet_verified: get_bool(row, "wallet_verified")?,
-        genesis_prompt: Some(row.try_get("genesis_prompt")?),
+        genesis_prompt: row.try_get("genesis_prompt")?,
         model: row.try_get("model")?,
         heartbeat_interval: row.try_get("heartbeat_interval")?,
         last_heartbeat: row.try_get("last_heartbeat_at")?,
         next_expected: row.try_get("next_expected_at")?,
         vps_ip: row.try_get("vps_ip")?,
         api_key_id: row.try_get("api_key_id")?,
-        total_actions,
-        actions_count: total_actions,
+        total_actions: row.try_get("total_actions")?,
         children_count: row.try_get("children_count")?,
         parent_id: row.try_get("parent_id")?,
-        last_report,
+        reported_status: row.try_get("reported_status")?,
+        reported_metrics: row.try_get("reported_metrics")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         funded: get_bool(row, "funded")?,
@@ -138,16 +115,6 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
     };
     agent.refresh(now);
     Ok(agent)
-}
-
-/// The `lastReport` object of a heartbeat's optional body, if it had one.
-pub fn self_report(status: Option<String>, metrics: Option<&str>) -> Option<serde_json::Value> {
-    (status.is_some() || metrics.is_some()).then(|| {
-        serde_json::json!({
-            "status": status,
-            "metrics": metrics.and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok()),
-        })
-    })
 }
 
 /// An agent to register.
@@ -201,8 +168,11 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
     sql.push(&format!(" RETURNING {AGENT_COLUMNS}"));
     let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row, now)?;
-    let mut payload = stored.clone();
-    payload.genesis_prompt = None;
+    let payload = serde_json::json!({
+        "id": stored.id, "name": stored.name, "apiKeyId": stored.api_key_id, "walletAddress": stored.wallet_address,
+        "walletVerified": stored.wallet_verified, "model": stored.model, "heartbeatInterval": stored.heartbeat_interval,
+        "survivalTier": stored.survival_tier, "status": stored.status, "parentId": stored.parent_id,
+    });
     let event = NewEvent::new("agent.registered", &stored.id, &payload)
         .owned_by(Some(&stored.api_key_id))
         .for_agent(&stored.id);

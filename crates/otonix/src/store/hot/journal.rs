@@ -71,7 +71,7 @@ pub async fn fold<D: BatchDb>(db: &mut D, overlay: &HeartbeatOverlay, limit: usi
                 sql.push(", ").bind(&recent.status).push(", ").bind(&recent.metrics).push(")");
             }
             sql.push(") AS v WHERE agents.id = v.column1");
-            sql.push(" AND (agents.last_heartbeat_at IS NULL OR agents.last_heartbeat_at < v.column2)");
+            sql.push(" AND (agents.last_heartbeat_at IS NULL OR agents.last_heartbeat_at <= v.column2)");
             db.execute(sql).await?;
         }
         let mut sql = Sql::new("DELETE FROM heartbeat_journal");

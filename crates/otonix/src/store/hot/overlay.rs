@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::RwLock;
 
 use crate::clock::Millis;
-use crate::store::agents::{Agent, self_report};
+use crate::store::agents::Agent;
 
 /// The latest acknowledged heartbeat of an agent.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,13 +76,17 @@ impl HeartbeatOverlay {
         }
         for agent in agents {
             let Some(recent) = entries.get(&agent.id) else { continue };
-            if agent.last_heartbeat.is_some_and(|folded| folded >= recent.at) {
+            if agent.last_heartbeat.is_some_and(|folded| folded > recent.at) {
                 continue;
             }
             agent.last_heartbeat = Some(recent.at);
             agent.next_expected = Some(recent.next_expected());
-            if recent.status.is_some() || recent.metrics.is_some() {
-                agent.last_report = self_report(recent.status.clone(), recent.metrics.as_deref());
+            // As the fold will write them: a heartbeat without a status keeps the last one.
+            if recent.status.is_some() {
+                agent.reported_status.clone_from(&recent.status);
+            }
+            if recent.metrics.is_some() {
+                agent.reported_metrics.clone_from(&recent.metrics);
             }
             agent.refresh(now);
         }
