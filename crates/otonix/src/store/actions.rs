@@ -1,23 +1,18 @@
 //! Agent actions: the audit log of what every agent did. API writes arrive in batches through
 //! [`super::hot`]; the server's own actions (tier changes, automation) through [`insert_system`].
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreResult, get_bool, get_word, new_id};
 use crate::clock::Millis;
 use crate::domain::ActionStatus;
-use crate::wire;
 
-/// An action object (SPEC §4.2).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// An action's row. The API's view of it is `api::agents::actions::ActionView`.
+#[derive(Debug, Clone)]
 pub struct Action {
     /// Insertion order (the pagination key).
-    #[serde(skip)]
     pub seq: i64,
     /// Action id.
     pub id: String,
@@ -29,14 +24,23 @@ pub struct Action {
     pub category: String,
     /// Details.
     pub details: Option<String>,
-    /// `completed`, `failed` or `pending`.
+    /// How it ended.
     pub status: ActionStatus,
     /// Whether the agent acted on its own.
     pub autonomous: bool,
     /// When it was logged.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
+}
+
+impl Action {
+    /// The `action.logged` event of this action, owned by its agent's key.
+    pub fn logged_event(&self, owner_key_id: &str) -> NewEvent {
+        let payload = serde_json::json!({
+            "id": self.id, "agentId": self.agent_id, "action": self.action, "category": self.category,
+            "details": self.details, "status": self.status, "autonomous": self.autonomous,
+        });
+        NewEvent::new("action.logged", &self.id, &payload).owned_by(Some(owner_key_id)).for_agent(&self.agent_id)
+    }
 }
 
 /// Columns read for an [`Action`].
@@ -115,8 +119,7 @@ pub async fn insert_system(
         autonomous: action.autonomous,
         created_at: now,
     };
-    let event =
-        NewEvent::new("action.logged", &stored.id, &stored).owned_by(Some(owner_key_id)).for_agent(&stored.agent_id);
+    let event = stored.logged_event(owner_key_id);
     events::append(conn, &[event], now).await?;
     Ok(stored)
 }

@@ -13,6 +13,7 @@ use crate::api::extract::{ApiJson, PathId};
 use crate::api::list::ListQuery;
 use crate::api::validate::Check;
 use crate::auth::Principal;
+use crate::clock::Millis;
 use crate::domain::ActionStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -38,12 +39,52 @@ pub struct LogActionRequest {
 }
 
 /// A logged action with the fields older clients read.
+/// An action object (SPEC §4.2) as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Action)]
+pub struct ActionView {
+    /// Action id.
+    pub id: String,
+    /// The agent that acted.
+    pub agent_id: String,
+    /// What it did.
+    pub action: String,
+    /// Free-text category (`system`, `infra`, `trade`, …).
+    pub category: String,
+    /// Details.
+    pub details: Option<String>,
+    /// `completed`, `failed` or `pending`.
+    pub status: ActionStatus,
+    /// Whether the agent acted on its own.
+    pub autonomous: bool,
+    /// When it was logged.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+}
+
+impl From<Action> for ActionView {
+    fn from(action: Action) -> Self {
+        Self {
+            id: action.id,
+            agent_id: action.agent_id,
+            action: action.action,
+            category: action.category,
+            details: action.details,
+            status: action.status,
+            autonomous: action.autonomous,
+            created_at: action.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoggedAction {
     /// The action.
     #[serde(flatten)]
-    pub action: Action,
+    pub action: ActionView,
     /// Always true.
     pub success: bool,
     /// Same as `id`.
@@ -93,8 +134,12 @@ pub async fn log_action(
     };
     for _ in 0..2 {
         if let Some(action) = state.store.action(write.clone()).await? {
-            let logged =
-                LoggedAction { success: true, action_id: action.id.clone(), timestamp: action.created_at, action };
+            let logged = LoggedAction {
+                success: true,
+                action_id: action.id.clone(),
+                timestamp: action.created_at,
+                action: action.into(),
+            };
             return Ok((StatusCode::CREATED, Json(logged)).into_response());
         }
         explain_refusal(&state, &principal, &agent_id).await?;
@@ -118,7 +163,7 @@ fn action_filter(query: &mut ListQuery) -> ActionFilter {
            ("status" = Option<ActionStatus>, Query, description = "How the action ended"),
            ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
-    responses((status = 200, body = Vec<Action>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ActionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_agent_actions(
     State(state): State<AppState>,
     principal: Principal,
@@ -133,7 +178,7 @@ pub async fn list_agent_actions(
     principal.require_owner(&access.api_key_id)?;
     filter.agent_id = Some(agent_id);
     let page = actions::list(&mut conn, &filter, query.cursor, query.limit).await?;
-    Ok(query.respond(page))
+    Ok(query.respond(page.map(ActionView::from)))
 }
 
 /// The global feed: the caller's agents' actions (every agent's for the admin), newest first.
@@ -142,7 +187,7 @@ pub async fn list_agent_actions(
            ("status" = Option<ActionStatus>, Query, description = "How the action ended"),
            ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
-    responses((status = 200, body = Vec<Action>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ActionView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_all_actions(
     State(state): State<AppState>,
     principal: Principal,
@@ -155,5 +200,5 @@ pub async fn list_all_actions(
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = actions::list(&mut conn, &filter, query.cursor, query.limit).await?;
-    Ok(query.respond(page))
+    Ok(query.respond(page.map(ActionView::from)))
 }

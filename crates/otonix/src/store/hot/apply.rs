@@ -293,8 +293,7 @@ async fn apply_actions<D: BatchDb>(
                 created_at: now,
             };
             *per_agent.entry(&a.agent_id).or_default() += 1;
-            events
-                .push(NewEvent::new("action.logged", &action.id, &action).owned_by(Some(owner)).for_agent(&a.agent_id));
+            events.push(action.logged_event(owner));
             results[index] = Some(action);
         }
     }
