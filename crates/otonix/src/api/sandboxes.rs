@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,12 +14,14 @@ use super::list::ListQuery;
 use super::references::{owned_agent, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::clock::Millis;
 use crate::domain::SandboxStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{MASKED_PASSWORD, mask_ip};
 use crate::state::AppState;
 use crate::store::new_id;
 use crate::store::sandboxes::{self, Sandbox, SandboxFilter};
+use crate::wire;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -60,24 +62,99 @@ pub struct CreateSandboxRequest {
     pub provider_server_id: Option<String>,
 }
 
-/// The view of a sandbox for `principal`.
-pub fn view(mut sandbox: Sandbox, principal: &Principal) -> Sandbox {
-    if !principal.owns(&sandbox.api_key_id) {
-        sandbox.ip_address = sandbox.ip_address.as_deref().map(mask_ip);
-        sandbox.ssh_password = sandbox.ssh_password.map(|_| MASKED_PASSWORD.to_owned());
+/// The sandbox object as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Sandbox)]
+pub struct SandboxView {
+    /// Sandbox id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `running`, `stopped`, `deploying`, `error` or `deleted`.
+    pub status: SandboxStatus,
+    /// Operating system.
+    pub os: Option<String>,
+    /// vCPUs.
+    pub cpu: Option<i64>,
+    /// Memory in MB.
+    pub memory: Option<i64>,
+    /// Disk in GB.
+    pub disk: Option<i64>,
+    /// Region.
+    pub region: Option<String>,
+    /// Public IP address.
+    pub ip_address: Option<String>,
+    /// Open ports.
+    pub ports: Vec<i64>,
+    /// SSH user.
+    pub ssh_user: Option<String>,
+    /// SSH password (masked in sanitized views).
+    pub ssh_password: Option<String>,
+    /// Agent living on it.
+    pub agent_id: Option<String>,
+    /// `cherry` or `manual`.
+    pub provider: String,
+    /// The provider's server id.
+    pub provider_server_id: Option<String>,
+    /// Owning key.
+    pub api_key_id: String,
+    /// Creation time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    /// Last change.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Millis,
+}
+
+impl SandboxView {
+    /// The full view (its owner, the admin).
+    pub fn full(sandbox: Sandbox) -> Self {
+        Self {
+            id: sandbox.id,
+            name: sandbox.name,
+            status: sandbox.status,
+            os: sandbox.os,
+            cpu: sandbox.cpu,
+            memory: sandbox.memory,
+            disk: sandbox.disk,
+            region: sandbox.region,
+            ip_address: sandbox.ip_address,
+            ports: sandbox.ports,
+            ssh_user: sandbox.ssh_user,
+            ssh_password: sandbox.ssh_password,
+            agent_id: sandbox.agent_id,
+            provider: sandbox.provider,
+            provider_server_id: sandbox.provider_server_id,
+            api_key_id: sandbox.api_key_id,
+            created_at: sandbox.created_at,
+            updated_at: sandbox.updated_at,
+        }
     }
-    sandbox
+
+    /// The view for `principal`: for other keys the IP and the SSH password masked (SPEC §3.4).
+    pub fn for_principal(sandbox: Sandbox, principal: &Principal) -> Self {
+        let owned = principal.owns(&sandbox.api_key_id);
+        let mut view = Self::full(sandbox);
+        if !owned {
+            view.ip_address = view.ip_address.as_deref().map(mask_ip);
+            view.ssh_password = view.ssh_password.map(|_| MASKED_PASSWORD.to_owned());
+        }
+        view
+    }
 }
 
 /// Creates a sandbox record owned by the caller.
 #[utoipa::path(post, path = "/api/sandboxes", tag = "sandboxes", request_body = CreateSandboxRequest,
     security(("apiKey" = []), ("adminToken" = [])),
-    responses((status = 201, body = Sandbox), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = SandboxView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_sandbox(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateSandboxRequest>,
-) -> ApiResult<(StatusCode, Json<Sandbox>)> {
+) -> ApiResult<(StatusCode, Json<SandboxView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
     let name = check.required_text("name", body.name, 128);
@@ -128,14 +205,14 @@ pub async fn create_sandbox(
     };
     let stored = sandboxes::insert(&mut tx, &sandbox, now).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(stored)))
+    Ok((StatusCode::CREATED, Json(SandboxView::full(stored))))
 }
 
 /// Lists sandboxes, newest first; other keys' sandboxes sanitized.
 #[utoipa::path(get, path = "/api/sandboxes", tag = "sandboxes",
     params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<SandboxStatus>, Query, description = "Status"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
-    responses((status = 200, body = Vec<Sandbox>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SandboxView>), (status = 400, body = ErrorBody)))]
 pub async fn list_sandboxes(
     State(state): State<AppState>,
     principal: Principal,
@@ -145,21 +222,21 @@ pub async fn list_sandboxes(
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = sandboxes::list(&mut conn, &filter, query.cursor, query.limit).await?;
-    Ok(query.respond(page.map(|s| view(s, &principal))))
+    Ok(query.respond(page.map(|s| SandboxView::for_principal(s, &principal))))
 }
 
 /// One sandbox (its owner or the admin).
 #[utoipa::path(get, path = "/api/sandboxes/{id}", tag = "sandboxes", security(("apiKey" = []), ("adminToken" = [])),
     params(("id" = String, Path, description = "Sandbox id")),
-    responses((status = 200, body = Sandbox), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SandboxView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_sandbox(
     State(state): State<AppState>,
     principal: Principal,
     PathId(id): PathId,
-) -> ApiResult<Json<Sandbox>> {
+) -> ApiResult<Json<SandboxView>> {
     principal.require_authenticated()?;
     let mut conn = state.store.read().await?;
     let sandbox = sandboxes::get(&mut conn, &id).await?.ok_or(ApiError::NotFound("sandbox"))?;
     principal.require_owner(&sandbox.api_key_id)?;
-    Ok(Json(sandbox))
+    Ok(Json(SandboxView::full(sandbox)))
 }

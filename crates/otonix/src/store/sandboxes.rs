@@ -1,22 +1,18 @@
 //! Sandboxes: records of the servers agents live on (SPEC §4.3).
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreResult, get_word};
 use crate::clock::Millis;
 use crate::domain::SandboxStatus;
-use crate::wire;
 
-/// The sandbox object.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// A sandbox's row. The API's view of it, with the masking of SPEC §3.4, is
+/// `api::sandboxes::SandboxView`.
+#[derive(Debug, Clone)]
 pub struct Sandbox {
     /// Insertion order (the pagination key).
-    #[serde(skip)]
     pub seq: i64,
     /// Sandbox id.
     pub id: String,
@@ -40,7 +36,7 @@ pub struct Sandbox {
     pub ports: Vec<i64>,
     /// SSH user.
     pub ssh_user: Option<String>,
-    /// SSH password (masked in sanitized views).
+    /// SSH password.
     pub ssh_password: Option<String>,
     /// Agent living on it.
     pub agent_id: Option<String>,
@@ -51,12 +47,8 @@ pub struct Sandbox {
     /// Owning key.
     pub api_key_id: String,
     /// Creation time.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// Last change.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Millis,
 }
 
@@ -119,8 +111,10 @@ pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) ->
     sql.push(&format!(" RETURNING {COLUMNS}"));
     let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row)?;
-    let mut payload = stored.clone();
-    payload.ssh_password = None;
+    let payload = serde_json::json!({
+        "id": stored.id, "name": stored.name, "status": stored.status, "agentId": stored.agent_id,
+        "provider": stored.provider, "providerServerId": stored.provider_server_id, "region": stored.region,
+    });
     let mut event = NewEvent::new("sandbox.created", &stored.id, &payload).owned_by(Some(&stored.api_key_id));
     if let Some(agent_id) = &stored.agent_id {
         event = event.for_agent(agent_id);
