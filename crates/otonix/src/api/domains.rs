@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,11 +15,13 @@ use super::list::ListQuery;
 use super::references::{owned_agent, owned_sandbox, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::clock::Millis;
 use crate::domain::DomainStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
-use crate::store::domains::{self, Domain, DomainFilter, DomainPatch};
+use crate::store::domains::{self, DnsRecord, Domain, DomainFilter, DomainPatch};
 use crate::store::{StoreError, Unique, new_id};
+use crate::wire;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -79,12 +81,76 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> R
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// The view of a domain for `principal`.
-pub fn view(mut domain: Domain, principal: &Principal) -> Domain {
-    if !principal.owns(&domain.api_key_id) {
-        domain.dns_records = Vec::new();
+/// The domain object as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Domain)]
+pub struct DomainView {
+    /// Domain id.
+    pub id: String,
+    /// Lowercase fully qualified name, unique.
+    pub name: String,
+    /// `pending`, `active`, `expired` or `failed`.
+    pub status: DomainStatus,
+    /// Registration time.
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub registered_at: Option<Millis>,
+    /// Expiry time.
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Millis>,
+    /// Whether the automation renews it.
+    pub auto_renew: bool,
+    /// DNS records (empty in sanitized views).
+    pub dns_records: Vec<DnsRecord>,
+    /// Sandbox it points at.
+    pub sandbox_id: Option<String>,
+    /// Agent that owns it (and pays its renewals).
+    pub agent_id: Option<String>,
+    /// `vercel` or `manual`.
+    pub registrar: String,
+    /// Owning key.
+    pub api_key_id: String,
+    /// Creation time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    /// Last change.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Millis,
+}
+
+impl DomainView {
+    /// The full view (its owner, the admin).
+    pub fn full(domain: Domain) -> Self {
+        Self {
+            id: domain.id,
+            name: domain.name,
+            status: domain.status,
+            registered_at: domain.registered_at,
+            expires_at: domain.expires_at,
+            auto_renew: domain.auto_renew,
+            dns_records: domain.dns_records,
+            sandbox_id: domain.sandbox_id,
+            agent_id: domain.agent_id,
+            registrar: domain.registrar,
+            api_key_id: domain.api_key_id,
+            created_at: domain.created_at,
+            updated_at: domain.updated_at,
+        }
     }
-    domain
+
+    /// The view for `principal`: other keys do not see the DNS records (SPEC §3.4).
+    pub fn for_principal(domain: Domain, principal: &Principal) -> Self {
+        let owned = principal.owns(&domain.api_key_id);
+        let mut view = Self::full(domain);
+        if !owned {
+            view.dns_records = Vec::new();
+        }
+        view
+    }
 }
 
 fn conflict_on_name(error: StoreError, name: &str) -> ApiError {
@@ -98,13 +164,13 @@ fn conflict_on_name(error: StoreError, name: &str) -> ApiError {
 /// Creates a domain record owned by the caller.
 #[utoipa::path(post, path = "/api/domains", tag = "domains", request_body = CreateDomainRequest,
     security(("apiKey" = []), ("adminToken" = [])),
-    responses((status = 201, body = Domain), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = DomainView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, description = "name taken", body = ErrorBody)))]
 pub async fn create_domain(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateDomainRequest>,
-) -> ApiResult<(StatusCode, Json<Domain>)> {
+) -> ApiResult<(StatusCode, Json<DomainView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
     let name = check.domain_name("name", body.name.clone());
@@ -148,20 +214,20 @@ pub async fn create_domain(
     };
     let stored = domains::insert(&mut tx, &domain, now).await.map_err(|e| conflict_on_name(e, &name))?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(stored)))
+    Ok((StatusCode::CREATED, Json(DomainView::full(stored))))
 }
 
 /// Updates some fields of a domain the caller owns.
 #[utoipa::path(patch, path = "/api/domains/{id}", tag = "domains", request_body = UpdateDomainRequest,
     security(("apiKey" = []), ("adminToken" = [])), params(("id" = String, Path, description = "Domain id")),
-    responses((status = 200, body = Domain), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = DomainView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_domain(
     State(state): State<AppState>,
     principal: Principal,
     PathId(id): PathId,
     ApiJson(body): ApiJson<UpdateDomainRequest>,
-) -> ApiResult<Json<Domain>> {
+) -> ApiResult<Json<DomainView>> {
     principal.require_authenticated()?;
     let mut check = Check::new();
     let patch_status = check.word("status", body.status);
@@ -191,14 +257,14 @@ pub async fn update_domain(
     };
     let updated = domains::update(&mut tx, &id, &patch, now).await?.ok_or(ApiError::NotFound("domain"))?;
     tx.commit().await?;
-    Ok(Json(updated))
+    Ok(Json(DomainView::full(updated)))
 }
 
 /// Lists domains, newest first; other keys' domains sanitized.
 #[utoipa::path(get, path = "/api/domains", tag = "domains",
     params(("agentId" = Option<String>, Query, description = "Agent id"), ("status" = Option<DomainStatus>, Query, description = "Status"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
-    responses((status = 200, body = Vec<Domain>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DomainView>), (status = 400, body = ErrorBody)))]
 pub async fn list_domains(
     State(state): State<AppState>,
     principal: Principal,
@@ -208,21 +274,21 @@ pub async fn list_domains(
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = domains::list(&mut conn, &filter, query.cursor, query.limit).await?;
-    Ok(query.respond(page.map(|d| view(d, &principal))))
+    Ok(query.respond(page.map(|d| DomainView::for_principal(d, &principal))))
 }
 
 /// One domain (its owner or the admin).
 #[utoipa::path(get, path = "/api/domains/{id}", tag = "domains", security(("apiKey" = []), ("adminToken" = [])),
     params(("id" = String, Path, description = "Domain id")),
-    responses((status = 200, body = Domain), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DomainView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_domain(
     State(state): State<AppState>,
     principal: Principal,
     PathId(id): PathId,
-) -> ApiResult<Json<Domain>> {
+) -> ApiResult<Json<DomainView>> {
     principal.require_authenticated()?;
     let mut conn = state.store.read().await?;
     let domain = domains::get(&mut conn, &id).await?.ok_or(ApiError::NotFound("domain"))?;
     principal.require_owner(&domain.api_key_id)?;
-    Ok(Json(domain))
+    Ok(Json(DomainView::full(domain)))
 }

@@ -10,7 +10,6 @@ use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreResult, get_bool, get_word};
 use crate::clock::Millis;
 use crate::domain::DomainStatus;
-use crate::wire;
 
 /// A DNS record kept on a domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -32,12 +31,10 @@ pub struct DnsRecord {
     pub priority: Option<i64>,
 }
 
-/// The domain object.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// A domain's row. The API's view of it is `api::domains::DomainView`.
+#[derive(Debug, Clone)]
 pub struct Domain {
     /// Insertion order (the pagination key).
-    #[serde(skip)]
     pub seq: i64,
     /// Domain id.
     pub id: String,
@@ -46,16 +43,12 @@ pub struct Domain {
     /// `pending`, `active`, `expired` or `failed`.
     pub status: DomainStatus,
     /// Registration time.
-    #[serde(serialize_with = "wire::opt_timestamp")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub registered_at: Option<Millis>,
     /// Expiry time.
-    #[serde(serialize_with = "wire::opt_timestamp")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Millis>,
     /// Whether the automation renews it.
     pub auto_renew: bool,
-    /// DNS records (empty in sanitized views).
+    /// DNS records.
     pub dns_records: Vec<DnsRecord>,
     /// Sandbox it points at.
     pub sandbox_id: Option<String>,
@@ -66,12 +59,8 @@ pub struct Domain {
     /// Owning key.
     pub api_key_id: String,
     /// Creation time.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// Last change.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Millis,
 }
 
@@ -133,7 +122,12 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
 }
 
 fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
-    let event = NewEvent::new(kind, &domain.id, domain).owned_by(Some(&domain.api_key_id));
+    let payload = serde_json::json!({
+        "id": domain.id, "name": domain.name, "status": domain.status, "autoRenew": domain.auto_renew,
+        "expiresAt": domain.expires_at, "agentId": domain.agent_id, "sandboxId": domain.sandbox_id,
+        "registrar": domain.registrar,
+    });
+    let event = NewEvent::new(kind, &domain.id, &payload).owned_by(Some(&domain.api_key_id));
     match &domain.agent_id {
         Some(agent_id) => event.for_agent(agent_id),
         None => event,
