@@ -13,6 +13,7 @@ use super::extract::{ApiJson, PathId};
 use super::list::ListQuery;
 use super::validate::Check;
 use crate::auth::{Principal, keys as key_material};
+use crate::clock::Millis;
 use crate::domain::KeyStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -33,6 +34,51 @@ pub struct GenerateKeyRequest {
     /// Wallet of the key's owner (ignored when a key that has one generates the new key: the
     /// new key inherits it).
     pub owner_wallet: Option<String>,
+}
+
+/// An API key as listed (SPEC §4.1): never the hash, the key itself only masked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ApiKey)]
+pub struct KeyView {
+    /// Key id.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// The key, masked: `otonix_a1b2c3…f9e0`.
+    pub key: String,
+    /// Display prefix (`otonix_` and six hex characters).
+    pub key_prefix: String,
+    /// `active` or `revoked`.
+    pub status: KeyStatus,
+    /// Wallet of the key's owner, if known.
+    pub owner_wallet: Option<String>,
+    /// Agents registered with this key.
+    pub agent_count: i64,
+    /// When the key was generated.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    /// When the key was last used (updated at most once a minute).
+    #[serde(serialize_with = "wire::opt_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Millis>,
+}
+
+impl From<ApiKey> for KeyView {
+    fn from(key: ApiKey) -> Self {
+        Self {
+            key: key.masked(),
+            id: key.id,
+            name: key.name,
+            key_prefix: key.key_prefix,
+            status: key.status,
+            owner_wallet: key.owner_wallet,
+            agent_count: key.agent_count,
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+        }
+    }
 }
 
 /// A newly generated key: the only time the full key is shown.
@@ -118,7 +164,7 @@ pub async fn generate_key(
 #[utoipa::path(get, path = "/api/keys", tag = "keys", security(("adminToken" = []), ("apiKey" = [])),
     params(("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"),
            ("cursor" = Option<String>, Query, description = "From X-Next-Cursor of the previous page")),
-    responses((status = 200, body = Vec<ApiKey>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<KeyView>), (status = 401, body = ErrorBody)))]
 pub async fn list_keys(
     State(state): State<AppState>,
     principal: Principal,
@@ -128,7 +174,7 @@ pub async fn list_keys(
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = keys::list(&mut conn, principal.key_id(), query.cursor, query.limit).await?;
-    Ok(query.respond(page))
+    Ok(query.respond(page.map(KeyView::from)))
 }
 
 /// Revokes a key, the keys it generated (directly or not) and deactivates their agents.

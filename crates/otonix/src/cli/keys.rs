@@ -71,7 +71,7 @@ pub async fn run(command: &KeysCommand, config: &Config) -> anyhow::Result<()> {
                         "{:<36}  {:<8}  {:<22}  {:>6}  {:<24}  {}",
                         key.id,
                         key.status,
-                        key.key,
+                        key.masked(),
                         key.agent_count,
                         format_rfc3339(key.created_at),
                         key.name
