@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,12 +16,14 @@ use super::list::ListQuery;
 use super::references::owned_agent;
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::clock::Millis;
 use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::compute_logs::{self, ComputeLog, ComputeLogFilter, ComputeSummary};
 use crate::store::new_id;
 use crate::store::transactions::{Origin, Transaction};
+use crate::wire;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,15 +54,69 @@ pub struct CreateComputeLogRequest {
     pub routed_by: Option<String>,
 }
 
+/// The compute log object as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ComputeLog)]
+pub struct ComputeLogView {
+    /// Log id.
+    pub id: String,
+    /// The agent that made the call.
+    pub agent_id: String,
+    /// Inference provider (`anthropic`, …).
+    pub provider: Option<String>,
+    /// Model.
+    pub model: String,
+    /// Input tokens.
+    pub input_tokens: i64,
+    /// Output tokens.
+    pub output_tokens: i64,
+    /// Cost in USD.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub cost_usd: i64,
+    /// Latency in milliseconds.
+    pub latency_ms: Option<i64>,
+    /// Kind of task.
+    pub task_type: Option<String>,
+    /// `auto` or `manual`.
+    pub routed_by: Option<String>,
+    /// Owning key.
+    pub api_key_id: String,
+    /// When it was logged.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+}
+
+impl From<ComputeLog> for ComputeLogView {
+    fn from(log: ComputeLog) -> Self {
+        Self {
+            id: log.id,
+            agent_id: log.agent_id,
+            provider: log.provider,
+            model: log.model,
+            input_tokens: log.input_tokens,
+            output_tokens: log.output_tokens,
+            cost_usd: log.cost_usd,
+            latency_ms: log.latency_ms,
+            task_type: log.task_type,
+            routed_by: log.routed_by,
+            api_key_id: log.api_key_id,
+            created_at: log.created_at,
+        }
+    }
+}
+
 /// Records an inference call and debits its cost.
 #[utoipa::path(post, path = "/api/compute-logs", tag = "compute", request_body = CreateComputeLogRequest,
     security(("apiKey" = []), ("adminToken" = [])),
-    responses((status = 201, body = ComputeLog), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = ComputeLogView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_compute_log(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateComputeLogRequest>,
-) -> ApiResult<(StatusCode, Json<ComputeLog>)> {
+) -> ApiResult<(StatusCode, Json<ComputeLogView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
     let agent_id = check.uuid("agentId", body.agent_id.clone());
@@ -122,7 +178,7 @@ pub async fn create_compute_log(
         super::transactions::record(&state, &mut tx, &debit, "costUsd").await?;
     }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(stored)))
+    Ok((StatusCode::CREATED, Json(ComputeLogView::from(stored))))
 }
 
 /// Lists the caller's compute logs (everyone's for the admin), or with `summary=true` their
@@ -132,7 +188,7 @@ pub async fn create_compute_log(
            ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("summary" = Option<bool>, Query, description = "Return totals instead of records"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
-    responses((status = 200, description = "Records (or a ComputeSummary with summary=true)", body = Vec<ComputeLog>),
+    responses((status = 200, description = "Records (or a ComputeSummary with summary=true)", body = Vec<ComputeLogView>),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_compute_logs(
     State(state): State<AppState>,
@@ -155,5 +211,5 @@ pub async fn list_compute_logs(
         return Ok(Json(totals).into_response());
     }
     let page = compute_logs::list(&mut conn, &filter, query.cursor, query.limit).await?;
-    Ok(query.respond(page))
+    Ok(query.respond(page.map(ComputeLogView::from)))
 }

@@ -12,12 +12,10 @@ use super::{Cursor, Page, Sql, StoreResult};
 use crate::clock::Millis;
 use crate::wire;
 
-/// The compute log object.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// A compute log's row (cost in micro-USD). The API's view is `api::compute::ComputeLogView`.
+#[derive(Debug, Clone)]
 pub struct ComputeLog {
     /// Insertion order (the pagination key).
-    #[serde(skip)]
     pub seq: i64,
     /// Log id.
     pub id: String,
@@ -32,8 +30,6 @@ pub struct ComputeLog {
     /// Output tokens.
     pub output_tokens: i64,
     /// Cost in USD.
-    #[serde(serialize_with = "wire::money")]
-    #[schema(value_type = f64)]
     pub cost_usd: i64,
     /// Latency in milliseconds.
     pub latency_ms: Option<i64>,
@@ -44,8 +40,6 @@ pub struct ComputeLog {
     /// Owning key.
     pub api_key_id: String,
     /// When it was logged.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }
 
@@ -93,7 +87,12 @@ pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> 
     sql.push(&format!(" RETURNING {COLUMNS}"));
     let row = sql.fetch_returned(&mut *conn).await?;
     let stored = from_row(&row)?;
-    let event = NewEvent::new("compute_log.created", &stored.id, &stored)
+    let payload = serde_json::json!({
+        "id": stored.id, "agentId": stored.agent_id, "provider": stored.provider, "model": stored.model,
+        "inputTokens": stored.input_tokens, "outputTokens": stored.output_tokens,
+        "costUsd": crate::money::micros_to_json(stored.cost_usd), "taskType": stored.task_type,
+    });
+    let event = NewEvent::new("compute_log.created", &stored.id, &payload)
         .owned_by(Some(&stored.api_key_id))
         .for_agent(&stored.agent_id);
     events::append(conn, &[event], now).await?;
