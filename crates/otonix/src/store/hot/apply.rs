@@ -310,3 +310,55 @@ async fn apply_actions<D: BatchDb>(
     }
     Ok(results)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Health;
+
+    fn beat(agent: &str, key: Option<&str>, status: Option<&str>, metrics: Option<&str>) -> HeartbeatWrite {
+        HeartbeatWrite {
+            agent_id: agent.into(),
+            key_id: key.map(str::to_owned),
+            status: status.map(str::to_owned),
+            metrics: metrics.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn heartbeats_of_one_agent_coalesce_into_one_write_and_each_is_answered() {
+        let inactive = BeatingAgent {
+            owner: "k1".into(),
+            status: AgentStatus::Inactive,
+            interval_seconds: 60,
+            last_heartbeat: Some(0),
+        };
+        let mut agents =
+            HashMap::from([("a".to_owned(), BatchAgent { beating: inactive, survival_tier: Tier::Full, credits: 7 })]);
+        let writes = [
+            beat("a", Some("k1"), Some("booting"), None),
+            beat("a", Some("k2"), Some("hijacked"), Some("{\"x\":1}")),
+            beat("a", None, None, Some("{\"cpu\":1}")),
+            beat("b", Some("k1"), Some("nobody"), None),
+            beat("a", Some("k1"), Some("ready"), None),
+        ];
+        let beats: Vec<&HeartbeatWrite> = writes.iter().collect();
+        let mut events = Vec::new();
+        let now = 10_000_000;
+        let (results, merged, reactivate) = decide_heartbeats(&mut agents, &beats, now, &mut events);
+
+        let answered: Vec<bool> = results.iter().map(Option::is_some).collect();
+        assert_eq!(answered, [true, false, true, false, true], "another key's and an unknown agent's are refused");
+        let first = results[0].as_ref().unwrap();
+        assert_eq!((first.health_before, first.credits, first.survival_tier), (Health::Down, 7, Tier::Full));
+        assert_eq!(results[4].as_ref().unwrap().health_before, Health::Up, "the second sees the first");
+        assert_eq!(merged.len(), 1, "one row write for the agent");
+        let write = &merged[0];
+        assert_eq!((write.at, write.next_expected), (now, now + 60_000));
+        assert_eq!(write.status.as_deref(), Some("ready"), "the latest status");
+        assert_eq!(write.metrics.as_deref(), Some("{\"cpu\":1}"), "the latest metrics, never a refused write's");
+        assert_eq!(reactivate, ["a"]);
+        assert_eq!(events.len(), 1, "one health change: down and inactive to up and active");
+        assert_eq!(events[0].payload["from"], "down");
+    }
+}
