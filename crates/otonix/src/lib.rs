@@ -72,7 +72,7 @@ impl Application {
             .await
             .context("starting the batch writer")?;
         let tiers = TierRules::from_config(&config.tiers);
-        let payments = payments::Payments::new(&config.payments, store.clone(), clock.clone(), tiers)
+        let payments = payments::Payments::new(&config.payments, api::products(), store.clone(), clock.clone(), tiers)
             .context("configuring payments")?;
         payments.check_chain().await.context("checking the payment chain")?;
         if config.payments.mode == config::PaymentMode::Dev && !config.bind.ip().is_loopback() {

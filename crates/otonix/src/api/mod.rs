@@ -80,6 +80,11 @@ pub(crate) fn public_url(state: &AppState, headers: &axum::http::HeaderMap, path
     format!("http://{host}{path}")
 }
 
+/// Every product this server sells (the paid endpoints), for the payment engine.
+pub fn products() -> crate::payments::Products {
+    crate::payments::Products::default().with(credits::Credits)
+}
+
 /// The complete application router.
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = documented_routes().split_for_parts();

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use x402::IncomingPayment;
 
 pub use challenge::Challenge;
-pub use products::{Credits, CreditsParams, Product, Products, Quote};
+pub use products::{Product, Products, Quote};
 pub use sweep::SweepReport;
 pub use terms::Terms;
 
@@ -134,8 +134,14 @@ type QuoteFn<'a> = &'a (dyn Fn() -> Pin<Box<dyn Future<Output = ApiResult<Quote>
 const ABANDONED_AFTER_MS: i64 = 120_000;
 
 impl Payments {
-    /// Builds the engine from configuration.
-    pub fn new(config: &PaymentsConfig, store: Store, clock: SharedClock, tiers: TierRules) -> anyhow::Result<Self> {
+    /// Builds the engine from configuration, selling `products`.
+    pub fn new(
+        config: &PaymentsConfig,
+        products: Products,
+        store: Store,
+        clock: SharedClock,
+        tiers: TierRules,
+    ) -> anyhow::Result<Self> {
         let terms = Terms::from_config(config)?;
         let settler = Settler::from_config(config, &terms)?;
         if terms.mode == crate::config::PaymentMode::Dev {
@@ -150,7 +156,7 @@ impl Payments {
         Ok(Self {
             terms,
             settler,
-            products: Products::all(),
+            products,
             store,
             clock,
             tiers,

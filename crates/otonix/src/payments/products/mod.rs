@@ -1,9 +1,8 @@
 //! What payments buy. A [`Product`] prices a request and checks it can be bought, delivers a
 //! paid order and undoes what a refunded one left behind; the engine owns everything else
-//! (orders, claims, settlement, receipts, the books, refunds). A new paid thing is one small
-//! file here, registered in [`Products::all`].
-
-mod credits;
+//! (orders, claims, settlement, receipts, the books, refunds). Products are the API's (a paid
+//! endpoint's module implements its product, `api::products` lists them) and are handed to the
+//! engine when it is built, so the engine depends on none of them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,8 +12,6 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-pub use credits::{Credits, CreditsParams};
 
 use super::Payments;
 use crate::error::{ApiError, ApiResult};
@@ -127,11 +124,6 @@ impl<P: Product> Stored for P {
 pub struct Products(HashMap<&'static str, Arc<dyn Stored>>);
 
 impl Products {
-    /// Every product this server sells.
-    pub fn all() -> Self {
-        Self::default().with(Credits)
-    }
-
     /// Adds a product.
     pub fn with<P: Product>(mut self, product: P) -> Self {
         self.0.insert(P::NAME, Arc::new(product));

@@ -1,6 +1,8 @@
 //! `POST /api/agents/{id}/credits` (SPEC §4.6): credits bought with USDC through x402 — the
 //! first paid endpoint. Anyone with a key may fund any agent; the receipt names the payer.
 
+mod product;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
@@ -15,8 +17,9 @@ use super::validate::Check;
 use super::x402::pay;
 use crate::auth::Principal;
 use crate::error::{ApiResult, ErrorBody};
-use crate::payments::{Credits, CreditsParams, PaidRequest, canonical};
+use crate::payments::{PaidRequest, canonical};
 use crate::state::AppState;
+pub use product::{Credits, CreditsParams};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -4,11 +4,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Product, Quote};
 use crate::domain::{AgentStatus, TransactionType};
 use crate::error::{ApiError, ApiResult};
 use crate::money::{MAX_BALANCE, micros_to_decimal, micros_to_json};
-use crate::payments::{Booking, Payments};
+use crate::payments::{Booking, Payments, Product, Quote};
 use crate::store::orders::Order;
 use crate::store::{Tx, agents};
 
