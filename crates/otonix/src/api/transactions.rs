@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,12 +17,15 @@ use super::list::ListQuery;
 use super::references::{owned_agent, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
+use crate::clock::Millis;
+use crate::domain::heartbeat::ADMIN_OWNER;
 use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{mask_address, mask_addresses_in};
 use crate::state::AppState;
 use crate::store::transactions::{self, Origin, Transaction, TransactionFilter};
 use crate::store::{StoreError, Tx, Unique, new_id};
+use crate::wire;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -60,27 +63,92 @@ pub struct CreateTransactionRequest {
     pub metadata: Option<serde_json::Value>,
 }
 
-/// The view of a transaction for `principal`.
-pub fn view(mut transaction: Transaction, principal: &Principal) -> Transaction {
-    let owner = transaction.api_key_id.as_deref().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER);
-    if !principal.owns(owner) {
-        transaction.from_address = transaction.from_address.as_deref().map(mask_address);
-        transaction.to_address = transaction.to_address.as_deref().map(mask_address);
-        mask_addresses_in(&mut transaction.metadata);
+/// The transaction object as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Transaction)]
+pub struct TransactionView {
+    /// Transaction id.
+    pub id: String,
+    /// `debit` or `credit`.
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    /// Amount in USDC.
+    #[serde(serialize_with = "wire::money")]
+    #[schema(value_type = f64)]
+    pub amount: i64,
+    /// Always `USDC`.
+    pub currency: String,
+    /// Description.
+    pub description: Option<String>,
+    /// `pending`, `completed`, `failed` or `refunded`.
+    pub status: TransactionStatus,
+    /// Paying address (masked in sanitized views).
+    pub from_address: Option<String>,
+    /// Receiving address (masked in sanitized views).
+    pub to_address: Option<String>,
+    /// On-chain transaction hash.
+    pub tx_hash: Option<String>,
+    /// The agent whose credits it moved.
+    pub agent_id: Option<String>,
+    /// Free-form metadata (`protocol`, `chainId`, `orderId`, `category`, …).
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    /// Owning key (`None` for transactions the server wrote on its own).
+    pub api_key_id: Option<String>,
+    /// Whether it moved its agent's credits (a credit booked by an API key is a record only).
+    pub credits_applied: bool,
+    /// Creation time.
+    #[serde(serialize_with = "wire::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+}
+
+impl TransactionView {
+    /// The full view (its owner, the admin).
+    pub fn full(t: Transaction) -> Self {
+        Self {
+            id: t.id,
+            kind: t.kind,
+            amount: t.amount,
+            currency: t.currency,
+            description: t.description,
+            status: t.status,
+            from_address: t.from_address,
+            to_address: t.to_address,
+            tx_hash: t.tx_hash,
+            agent_id: t.agent_id,
+            metadata: t.metadata,
+            api_key_id: t.api_key_id,
+            credits_applied: t.credits_applied,
+            created_at: t.created_at,
+        }
     }
-    transaction
+
+    /// The view for `principal`: for other keys the addresses masked, in the metadata too
+    /// (SPEC §3.4).
+    pub fn for_principal(t: Transaction, principal: &Principal) -> Self {
+        let owned = principal.owns(t.api_key_id.as_deref().unwrap_or(ADMIN_OWNER));
+        let mut view = Self::full(t);
+        if !owned {
+            view.from_address = view.from_address.as_deref().map(mask_address);
+            view.to_address = view.to_address.as_deref().map(mask_address);
+            mask_addresses_in(&mut view.metadata);
+        }
+        view
+    }
 }
 
 /// Records a transaction, with its effect on the agent's credits (a key's credit: none).
 #[utoipa::path(post, path = "/api/transactions", tag = "transactions", request_body = CreateTransactionRequest,
     security(("apiKey" = []), ("adminToken" = [])),
-    responses((status = 201, body = Transaction), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = TransactionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, description = "txHash already recorded", body = ErrorBody)))]
 pub async fn create_transaction(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<CreateTransactionRequest>,
-) -> ApiResult<(StatusCode, Json<Transaction>)> {
+) -> ApiResult<(StatusCode, Json<TransactionView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
     let kind = check.word::<TransactionType>("type", body.kind.clone());
@@ -153,7 +221,7 @@ pub async fn create_transaction(
     };
     let stored = record(&state, &mut tx, &transaction, "amount").await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(stored)))
+    Ok((StatusCode::CREATED, Json(TransactionView::full(stored))))
 }
 
 /// Records a transaction with its effects (see [`transactions::record`]): a taken `txHash` is 409,
@@ -181,7 +249,7 @@ fn duplicate_hash() -> ApiError {
            ("status" = Option<TransactionStatus>, Query, description = "Status"), ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("until" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("limit" = Option<usize>, Query, description = "Page size, 1–1000 (default 100)"), ("cursor" = Option<String>, Query, description = "Next page")),
-    responses((status = 200, body = Vec<Transaction>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TransactionView>), (status = 400, body = ErrorBody)))]
 pub async fn list_transactions(
     State(state): State<AppState>,
     principal: Principal,
@@ -197,5 +265,5 @@ pub async fn list_transactions(
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = transactions::list(&mut conn, &filter, query.cursor, query.limit).await?;
-    Ok(query.respond(page.map(|t| view(t, &principal))))
+    Ok(query.respond(page.map(|t| TransactionView::for_principal(t, &principal))))
 }

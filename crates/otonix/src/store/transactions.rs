@@ -2,33 +2,26 @@
 //! writer ([`Origin`]), enforced by the database: a hash booked by hand is a record, and never
 //! stands in the way of the payment that mined it (whose one-time use `payment_claims` guards).
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
 use super::{Cursor, Page, Sql, StoreResult, credits, get_word};
 use crate::clock::Millis;
 use crate::domain::survival::TierRules;
 use crate::domain::{TransactionStatus, TransactionType};
-use crate::wire;
 
-/// The transaction object.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// A transaction's row (amount in micro-USDC). The API's view, with the masking of SPEC §3.4,
+/// is `api::transactions::TransactionView`.
+#[derive(Debug, Clone)]
 pub struct Transaction {
     /// Insertion order (the pagination key).
-    #[serde(skip)]
     pub seq: i64,
     /// Transaction id.
     pub id: String,
     /// `debit` or `credit`.
-    #[serde(rename = "type")]
     pub kind: TransactionType,
     /// Amount in USDC.
-    #[serde(serialize_with = "wire::money")]
-    #[schema(value_type = f64)]
     pub amount: i64,
     /// Always `USDC`.
     pub currency: String,
@@ -36,27 +29,23 @@ pub struct Transaction {
     pub description: Option<String>,
     /// `pending`, `completed`, `failed` or `refunded`.
     pub status: TransactionStatus,
-    /// Paying address (masked in sanitized views).
+    /// Paying address.
     pub from_address: Option<String>,
-    /// Receiving address (masked in sanitized views).
+    /// Receiving address.
     pub to_address: Option<String>,
     /// On-chain transaction hash.
     pub tx_hash: Option<String>,
     /// The agent whose credits it moved.
     pub agent_id: Option<String>,
     /// Free-form metadata (`protocol`, `chainId`, `orderId`, `category`, …).
-    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     /// Owning key (`None` for transactions the server wrote on its own).
     pub api_key_id: Option<String>,
     /// Whether it moved its agent's credits (a credit booked by an API key is a record only).
     pub credits_applied: bool,
     /// Who wrote it.
-    #[serde(skip)]
     pub origin: Origin,
     /// Creation time.
-    #[serde(serialize_with = "wire::timestamp")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }
 
@@ -158,7 +147,12 @@ pub async fn record(
         let delta = if stored.kind == TransactionType::Credit { stored.amount } else { -stored.amount };
         credits::apply(conn, rules, agent_id, delta, now).await?;
     }
-    let mut event = NewEvent::new("transaction.created", &stored.id, &stored).owned_by(stored.api_key_id.as_deref());
+    let payload = serde_json::json!({
+        "id": stored.id, "type": stored.kind, "amount": crate::money::micros_to_json(stored.amount),
+        "currency": stored.currency, "status": stored.status, "agentId": stored.agent_id, "txHash": stored.tx_hash,
+        "creditsApplied": stored.credits_applied,
+    });
+    let mut event = NewEvent::new("transaction.created", &stored.id, &payload).owned_by(stored.api_key_id.as_deref());
     if let Some(agent_id) = &stored.agent_id {
         event = event.for_agent(agent_id);
     }

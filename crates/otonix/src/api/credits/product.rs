@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api::transactions::TransactionView;
 use crate::domain::{AgentStatus, TransactionType};
 use crate::error::{ApiError, ApiResult};
 use crate::money::{MAX_BALANCE, micros_to_decimal, micros_to_json};
@@ -63,7 +64,7 @@ impl Product for Credits {
         Ok(json!({
             "success": true,
             "agent": { "id": agent.id, "credits": micros_to_json(agent.credits), "survivalTier": agent.survival_tier },
-            "transaction": transaction,
+            "transaction": TransactionView::full(transaction),
         }))
     }
 }
