@@ -119,23 +119,18 @@ pub async fn create_compute_log(
 ) -> ApiResult<(StatusCode, Json<ComputeLogView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
-    let agent_id = check.uuid("agentId", body.agent_id.clone());
-    if body.agent_id.is_none() {
-        check.fail("agentId", "is required");
-    }
+    let agent_id = check.required("agentId", body.agent_id);
+    let agent_id = check.uuid("agentId", agent_id);
     let provider = check.text("provider", body.provider, 64);
     let model = check.required_text("model", body.model, 64);
     let input_tokens = check.int_range("inputTokens", body.input_tokens, 0, 1_000_000_000).unwrap_or(0);
     let output_tokens = check.int_range("outputTokens", body.output_tokens, 0, 1_000_000_000).unwrap_or(0);
-    let cost = check.money("costUsd", body.cost_usd, 0, 1_000_000 * 1_000_000);
-    if body.cost_usd.is_none() {
-        check.fail("costUsd", "is required");
-    }
+    let cost = check.required("costUsd", body.cost_usd);
+    let cost = check.money("costUsd", cost, 0, 1_000_000 * 1_000_000);
     let latency_ms = check.int_range("latencyMs", body.latency_ms, 0, 86_400_000);
     let task_type = check.text("taskType", body.task_type, 64);
     let routed_by = check.one_of("routedBy", body.routed_by, &["auto", "manual"]);
-    check.finish()?;
-    let (agent_id, cost) = (agent_id.unwrap_or_default(), cost.unwrap_or_default());
+    let (agent_id, cost) = check.finish_with((agent_id, cost))?;
 
     let now = state.now();
     let mut tx = state.store.begin().await?;

@@ -173,10 +173,8 @@ pub async fn create_domain(
 ) -> ApiResult<(StatusCode, Json<DomainView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
-    let name = check.domain_name("name", body.name.clone());
-    if body.name.is_none() {
-        check.fail("name", "is required");
-    }
+    let name = check.required("name", body.name);
+    let name = check.domain_name("name", name);
     let status = check.word("status", body.status).unwrap_or(DomainStatus::Pending);
     let registered_at = check.timestamp("registeredAt", body.registered_at);
     let expires_at = check.timestamp("expiresAt", body.expires_at);
@@ -184,8 +182,7 @@ pub async fn create_domain(
     let sandbox_id = check.uuid("sandboxId", body.sandbox_id);
     let agent_id = check.uuid("agentId", body.agent_id);
     let registrar = check.one_of("registrar", body.registrar, &["manual", "vercel"]).unwrap_or_else(|| "manual".into());
-    check.finish()?;
-    let name = name.unwrap_or_default();
+    let (name,) = check.finish_with((name,))?;
 
     let now = state.now();
     let mut tx = state.store.begin().await?;

@@ -151,14 +151,10 @@ pub async fn create_transaction(
 ) -> ApiResult<(StatusCode, Json<TransactionView>)> {
     principal.require_authenticated()?;
     let mut check = Check::new();
-    let kind = check.word::<TransactionType>("type", body.kind.clone());
-    if body.kind.is_none() {
-        check.fail("type", "is required");
-    }
-    let amount = check.money("amount", body.amount, 1, MAX_AMOUNT);
-    if body.amount.is_none() {
-        check.fail("amount", "is required");
-    }
+    let kind = check.required("type", body.kind);
+    let kind = check.word::<TransactionType>("type", kind);
+    let amount = check.required("amount", body.amount);
+    let amount = check.money("amount", amount, 1, MAX_AMOUNT);
     check.one_of("currency", body.currency, &["USDC"]);
     let description = check.text("description", body.description, 2000);
     let status = check.word("status", body.status).unwrap_or(TransactionStatus::Completed);
@@ -184,10 +180,7 @@ pub async fn create_transaction(
             serde_json::json!({})
         }
     };
-    check.finish()?;
-    let (Some(kind), Some(amount)) = (kind, amount) else {
-        return Err(ApiError::field("type", "is required"));
-    };
+    let (kind, amount) = check.finish_with((kind, amount))?;
 
     let now = state.now();
     let mut tx = state.store.begin().await?;

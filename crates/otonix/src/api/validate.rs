@@ -13,6 +13,32 @@ pub struct Check {
     errors: FieldErrors,
 }
 
+/// Values that are present once their checks passed: a tuple of `Option`s.
+pub trait Present {
+    /// The values themselves.
+    type Values;
+    /// All of them, if all are there.
+    fn present(self) -> Option<Self::Values>;
+}
+
+macro_rules! present {
+    ($($value:ident),+) => {
+        impl<$($value),+> Present for ($(Option<$value>,)+) {
+            type Values = ($($value,)+);
+
+            #[allow(non_snake_case)]
+            fn present(self) -> Option<Self::Values> {
+                let ($($value,)+) = self;
+                Some(($($value?,)+))
+            }
+        }
+    };
+}
+
+present!(A);
+present!(A, B);
+present!(A, B, C);
+
 impl Check {
     /// A fresh check.
     pub fn new() -> Self {
@@ -32,6 +58,21 @@ impl Check {
     /// 400 if anything failed.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+    }
+
+    /// A required value: missing is a failure of `field`.
+    pub fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.fail(field, "is required");
+        }
+        value
+    }
+
+    /// Finishes like [`Check::finish`] and hands back the required values, present: each one
+    /// missing or invalid recorded a failure, so none can be absent once no field failed.
+    pub fn finish_with<V: Present>(self, values: V) -> Result<V::Values, ApiError> {
+        self.finish()?;
+        values.present().ok_or_else(|| ApiError::internal(anyhow::anyhow!("a required value went missing unnoticed")))
     }
 
     /// A required, non-empty string of at most `max` characters.

@@ -62,11 +62,9 @@ pub async fn buy_credits(
     principal.require_authenticated()?;
     let body: BuyCreditsRequest = typed(raw.clone())?;
     let mut check = Check::new();
-    let amount = check.money("amount", body.amount, 10_000, 100_000 * 1_000_000);
-    if body.amount.is_none() {
-        check.fail("amount", "is required");
-    }
-    check.finish()?;
+    let amount = check.required("amount", body.amount);
+    let amount = check.money("amount", amount, 10_000, 100_000 * 1_000_000);
+    let (amount,) = check.finish_with((amount,))?;
     let request = PaidRequest {
         principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),
         method: "POST".into(),
@@ -74,6 +72,6 @@ pub async fn buy_credits(
         url: super::public_url(&state, &headers, uri.path()),
         canonical_body: canonical::canonical_json(&raw),
     };
-    let params = CreditsParams { agent_id, amount: amount.unwrap_or_default() };
+    let params = CreditsParams { agent_id, amount };
     pay(&state, Credits, request, params, &headers).await
 }
