@@ -124,7 +124,7 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
 fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
     let payload = serde_json::json!({
         "id": domain.id, "name": domain.name, "status": domain.status, "autoRenew": domain.auto_renew,
-        "expiresAt": domain.expires_at, "agentId": domain.agent_id, "sandboxId": domain.sandbox_id,
+        "expiresAt": domain.expires_at.map(crate::clock::format_rfc3339), "agentId": domain.agent_id, "sandboxId": domain.sandbox_id,
         "registrar": domain.registrar,
     });
     let event = NewEvent::new(kind, &domain.id, &payload).owned_by(Some(&domain.api_key_id));

@@ -38,7 +38,6 @@ pub struct LogActionRequest {
     pub status: Option<String>,
 }
 
-/// A logged action with the fields older clients read.
 /// An action object (SPEC §4.2) as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -79,6 +78,7 @@ impl From<Action> for ActionView {
     }
 }
 
+/// A logged action with the fields older clients read.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoggedAction {
