@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::validate::{Check, is_domain_name};
+use super::validate::Check;
+use crate::domain::DomainName;
 use crate::store::domains::DnsRecord;
 use crate::store::new_id;
 
@@ -31,7 +32,7 @@ pub struct DnsRecordInput {
 }
 
 fn is_host(text: &str) -> bool {
-    is_domain_name(text.trim_end_matches('.'))
+    DomainName::is_valid(text.trim_end_matches('.'))
 }
 
 fn is_record_name(name: &str) -> bool {

@@ -196,7 +196,7 @@ pub async fn create_domain(
     let domain = Domain {
         seq: 0,
         id: new_id(),
-        name: name.clone(),
+        name: name.to_string(),
         status,
         registered_at,
         expires_at,
@@ -209,7 +209,7 @@ pub async fn create_domain(
         created_at: now,
         updated_at: now,
     };
-    let stored = domains::insert(&mut tx, &domain, now).await.map_err(|e| conflict_on_name(e, &name))?;
+    let stored = domains::insert(&mut tx, &domain, now).await.map_err(|e| conflict_on_name(e, name.as_str()))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(DomainView::full(stored))))
 }

@@ -1,6 +1,6 @@
 //! Field validation that collects every problem and names each field (SPEC §2.4).
 
-use crate::domain::EvmAddress;
+use crate::domain::{DomainName, EvmAddress};
 use std::net::IpAddr;
 
 use crate::clock::{Millis, parse_rfc3339};
@@ -229,48 +229,19 @@ impl Check {
         }
     }
 
-    /// An optional domain name, returned lowercase without a trailing dot.
-    pub fn domain_name(&mut self, field: &str, value: Option<String>) -> Option<String> {
-        let text = value?;
-        let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
-        if is_domain_name(&name) {
-            Some(name)
-        } else {
+    /// An optional domain name (lowercase, without a trailing dot).
+    pub fn domain_name(&mut self, field: &str, value: Option<String>) -> Option<DomainName> {
+        let name = DomainName::parse(&value?);
+        if name.is_none() {
             self.fail(field, "must be a fully qualified domain name such as example.com");
-            None
         }
+        name
     }
-}
-
-/// True for a lowercase fully qualified domain name.
-pub fn is_domain_name(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
-    name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn domain_names() {
-        assert!(is_domain_name("example.com"));
-        assert!(is_domain_name("a-b.example.co.uk"));
-        assert!(!is_domain_name("localhost"));
-        assert!(!is_domain_name("-bad.com"));
-        assert!(!is_domain_name("bad..com"));
-        assert!(!is_domain_name("1.2.3.4"));
-        assert!(!is_domain_name("under_score.com"));
-    }
 
     #[test]
     fn collects_every_problem() {

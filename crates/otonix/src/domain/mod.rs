@@ -4,11 +4,13 @@
 
 pub mod address;
 pub mod heartbeat;
+pub mod names;
 pub mod status;
 pub mod survival;
 
 pub use address::EvmAddress;
 pub use heartbeat::{Caller, WriteRefusal};
+pub use names::DomainName;
 pub use status::{
     ActionStatus, AgentStatus, DomainStatus, KeyStatus, OrderStatus, SandboxStatus, TransactionStatus, TransactionType,
     Vocabulary,
