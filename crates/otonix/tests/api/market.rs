@@ -11,12 +11,13 @@ use otonix::config::{PaymentMode, Secret};
 use otonix_testchain::TestChain;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use x402::constants::HEADER_PAYMENT_SIGNATURE;
 use x402::signer::{PrivateKeySigner, domain_from_requirements_v2, sign_authorization, sign_order, sign_wallet};
 use x402::wire::PaymentRequirementsV2;
 use x402::{Authorization, PaymentSignature};
 
 use crate::helpers::{As, TestApp, TestKey, spawn_app_with};
-use crate::pay::{Challenge, challenge, credits_path, send, top_up};
+use crate::pay::{Challenge, challenge, credits_path, payment_header, send, top_up};
 use crate::rpc_proxy::RpcProxy;
 
 /// A chain, a server settling on it, and the parties.
@@ -124,6 +125,17 @@ impl Market {
 
     /// A payer without funds (`account(index)`), the verified wallet of a new agent of the key:
     /// `(address, signer, agent id)`.
+    /// Presents `auth`, signed by `payer`, for the order of `c` while the payer has no funds:
+    /// its settlement fails, and the authorization is released, pinned to the order and watched.
+    /// Returns the payment header, to present again.
+    pub async fn present_unfunded(&self, payer: &PrivateKeySigner, c: &Challenge, auth: &Authorization) -> String {
+        let header = payment_header(payer, &c.accepted, auth);
+        let amount = c.body["amountUSDC"].as_f64().expect("the challenge names its amount");
+        let (_, response, _) = self.pay(amount, (HEADER_PAYMENT_SIGNATURE, &header)).await;
+        assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+        header
+    }
+
     pub async fn verified_payer(&self, index: usize) -> (Address, PrivateKeySigner, String) {
         let (address, signer) = self.chain.account(index);
         let body = json!({ "name": format!("wallet{index}"), "walletAddress": address });

@@ -171,16 +171,7 @@ async fn capped_relay(State(proxy): State<Arc<CappedLogs>>, body: Bytes) -> Resp
             return axum::Json(error).into_response();
         }
     }
-    let answer = proxy
-        .http
-        .post(&proxy.upstream)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("anvil answers");
-    let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap();
-    (status, [("content-type", "application/json")], answer.bytes().await.unwrap()).into_response()
+    crate::rpc_proxy::forward_to(&proxy.http, &proxy.upstream, body).await
 }
 
 async fn start_capped(upstream: &str, max_range: u64) -> (String, tokio::task::JoinHandle<()>) {

@@ -50,9 +50,7 @@ async fn a_refunded_authorization_cannot_then_pay_its_reopened_order() {
 
     // 1. A, without funds: refused, released, pinned to O1 and watched.
     let a = authorization(&payer, &c.accepted, m.now());
-    let a_header = payment_header(&payer, &c.accepted, &a);
-    let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &a_header)).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    let a_header = m.present_unfunded(&payer, &c, &a).await;
 
     // 2. Funded with 5 USDC, the payer presents B (another nonce) for O1; its broadcast is held.
     m.chain.mint(payer_address, usdc(5.0)).await;
@@ -115,8 +113,7 @@ async fn two_released_authorizations_of_one_order_used_in_one_transaction_are_bo
     let mut second = authorization(&payer, &c.accepted, m.now());
     second.nonce = B256::repeat_byte(0x22);
     for auth in [&first, &second] {
-        let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, auth))).await;
-        assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+        m.present_unfunded(&payer, &c, auth).await;
     }
     // O1 is paid by the market's funded payer.
     let (status, paid, _) =
@@ -147,9 +144,7 @@ async fn a_client_that_hangs_up_mid_settlement_does_not_cut_the_settlement_off()
     let (payer_address, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let a = authorization(&payer, &c.accepted, m.now());
-    let a_header = payment_header(&payer, &c.accepted, &a);
-    let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &a_header)).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    let a_header = m.present_unfunded(&payer, &c, &a).await;
 
     // B, and a hang-up while the server estimates its gas.
     m.chain.mint(payer_address, usdc(5.0)).await;

@@ -64,8 +64,7 @@ async fn a_nonce_spent_by_another_authorization_does_not_pay_the_pinned_order() 
     let (_, payer, _) = m.verified_payer(3).await;
     let c = m.challenge(50.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
-    let (_, response, _) = m.pay(50.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    m.present_unfunded(&payer, &c, &auth).await;
 
     m.submit(&payer, &c.accepted, &same_nonce_to_self(&auth)).await;
     assert_eq!(m.chain.balance(m.pay_to).await, U256::ZERO, "nothing reached payTo");
@@ -87,8 +86,7 @@ async fn a_nonce_spent_by_another_authorization_is_not_refunded() {
     let (_, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
-    let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    m.present_unfunded(&payer, &c, &auth).await;
     let (status, paid, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &pay_header(&m.payer, &c, m.now()))).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
 
@@ -137,8 +135,7 @@ async fn a_proof_of_the_transaction_that_used_a_released_authorization_is_not_al
     let (payer_address, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
-    let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    m.present_unfunded(&payer, &c, &auth).await;
 
     // The sweep's next look at the authorization (authorizationState) waits at the gate.
     let gate = Gate::new();
@@ -151,13 +148,7 @@ async fn a_proof_of_the_transaction_that_used_a_released_authorization_is_not_al
     assert_eq!(m.credits().await, 5.0);
     gate.open();
 
-    let bad = over(5, async || {
-        let refunded = m.agent_credits(&wallet_agent).await;
-        (refunded != 0.0).then(|| format!("{refunded} credits refunded"))
-    })
-    .await;
-    assert_eq!(bad, None, "5 USDC paid once: delivered and refunded");
-    assert_eq!(m.chain.balance(m.pay_to).await, usdc(5.0));
+    assert_paid_once_without_refund(&m, &wallet_agent).await;
 }
 
 /// The docs invite it: "the same payment may be presented again for its order (once the payer
@@ -173,9 +164,7 @@ async fn a_retry_that_settles_a_released_authorization_while_the_sweep_looks_at_
     let (payer_address, payer, wallet_agent) = m.verified_payer(3).await;
     let c = m.challenge(5.0).await;
     let auth = authorization(&payer, &c.accepted, m.now());
-    let header = payment_header(&payer, &c.accepted, &auth);
-    let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &header)).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    let header = m.present_unfunded(&payer, &c, &auth).await;
 
     let gate = Gate::new();
     proxy.inject(Fault::Hold { method: "eth_call", gate: gate.clone() });
@@ -186,13 +175,7 @@ async fn a_retry_that_settles_a_released_authorization_while_the_sweep_looks_at_
     assert_eq!(m.credits().await, 5.0);
     gate.open();
 
-    let bad = over(5, async || {
-        let refunded = m.agent_credits(&wallet_agent).await;
-        (refunded != 0.0).then(|| format!("{refunded} credits refunded"))
-    })
-    .await;
-    assert_eq!(bad, None, "5 USDC paid once: delivered and refunded");
-    assert_eq!(m.chain.balance(m.pay_to).await, usdc(5.0));
+    assert_paid_once_without_refund(&m, &wallet_agent).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,8 +230,7 @@ async fn an_authorization_used_long_ago_stops_being_watched_after_its_grace() {
     let auth = authorization(&payer, &c.accepted, m.now());
     // Its nonce is spent (0 USDC to the payer himself); the node shows no log of it.
     m.submit(&payer, &c.accepted, &same_nonce_to_self(&auth)).await;
-    let (_, response, _) = m.pay(5.0, (HEADER_PAYMENT_SIGNATURE, &payment_header(&payer, &c.accepted, &auth))).await;
-    assert_eq!(response["details"]["reason"], "settlement_failed", "{response}");
+    m.present_unfunded(&payer, &c, &auth).await;
 
     let store = m.app.store().await;
     let watched = async || {
@@ -348,4 +330,16 @@ async fn the_sweep_does_not_reopen_an_order_whose_attempt_broadcast_after_the_sw
         (StatusCode::CREATED, 5.0),
         "the sweep set the order {meanwhile} while its transaction was in flight; the attempt answered {answer}"
     );
+}
+
+/// For five seconds nothing is refunded to the payer's wallet agent, and `payTo` holds the 5 USDC
+/// paid once.
+async fn assert_paid_once_without_refund(m: &Market, wallet_agent: &str) {
+    let bad = over(5, async || {
+        let refunded = m.agent_credits(wallet_agent).await;
+        (refunded != 0.0).then(|| format!("{refunded} credits refunded"))
+    })
+    .await;
+    assert_eq!(bad, None, "5 USDC paid once: delivered and refunded");
+    assert_eq!(m.chain.balance(m.pay_to).await, usdc(5.0));
 }

@@ -151,14 +151,13 @@ async fn relay(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 }
 
 async fn forward(shared: &Shared, body: Bytes) -> Response {
-    let answer = shared
-        .http
-        .post(&shared.upstream)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("anvil answers");
+    forward_to(&shared.http, &shared.upstream, body).await
+}
+
+/// Sends a JSON-RPC body to `upstream` and answers what it answered.
+pub async fn forward_to(http: &reqwest::Client, upstream: &str, body: Bytes) -> Response {
+    let answer =
+        http.post(upstream).header("content-type", "application/json").body(body).send().await.expect("anvil answers");
     let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap();
     let bytes = answer.bytes().await.unwrap();
     (status, [("content-type", "application/json")], bytes).into_response()
