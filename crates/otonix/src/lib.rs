@@ -14,7 +14,6 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod money;
 pub mod payments;
 pub mod private_files;
 pub mod sanitize;
@@ -37,7 +36,6 @@ pub use config::Config;
 
 use auth::admin;
 use auth::cache::KeyCache;
-use domain::survival::TierRules;
 use state::{AppState, Shared};
 use store::Store;
 
@@ -71,7 +69,7 @@ impl Application {
             .start_writers(clock.clone(), config.batching.postgres_writers, config.batching.max_batch)
             .await
             .context("starting the batch writer")?;
-        let tiers = TierRules::from_config(&config.tiers);
+        let tiers = config.tiers.rules();
         let payments = payments::Payments::new(&config.payments, api::products(), store.clone(), clock.clone(), tiers)
             .context("configuring payments")?;
         payments.check_chain().await.context("checking the payment chain")?;

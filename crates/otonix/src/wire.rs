@@ -1,10 +1,9 @@
 //! Serialization helpers for the wire format of SPEC §2.1: timestamps as RFC 3339 with
-//! milliseconds, money as JSON numbers from integer micro-units, JSON columns as objects.
+//! milliseconds and JSON columns as objects (money serializes itself: [`crate::domain::Usdc`]).
 
 use serde::Serializer;
 
 use crate::clock::{Millis, format_rfc3339};
-use crate::money::micros_to_json;
 
 /// Serializes milliseconds as an RFC 3339 timestamp.
 pub fn timestamp<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
@@ -17,10 +16,4 @@ pub fn opt_timestamp<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, 
         Some(ms) => s.serialize_str(&format_rfc3339(*ms)),
         None => s.serialize_none(),
     }
-}
-
-/// Serializes micro-units as a USDC number.
-pub fn money<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
-    // Whole amounts print as integers (`60`, not `60.0`), like the upstream service.
-    serde::Serialize::serialize(&micros_to_json(*micros), s)
 }

@@ -17,7 +17,7 @@ use super::references::owned_agent;
 use super::validate::Check;
 use crate::auth::Principal;
 use crate::clock::Millis;
-use crate::domain::{TransactionStatus, TransactionType};
+use crate::domain::{AgentId, TransactionStatus, TransactionType, Usdc};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::compute_logs::{self, ComputeLog, ComputeLogFilter, ComputeSummary};
@@ -62,7 +62,8 @@ pub struct ComputeLogView {
     /// Log id.
     pub id: String,
     /// The agent that made the call.
-    pub agent_id: String,
+    #[schema(value_type = String)]
+    pub agent_id: AgentId,
     /// Inference provider (`anthropic`, …).
     pub provider: Option<String>,
     /// Model.
@@ -72,9 +73,8 @@ pub struct ComputeLogView {
     /// Output tokens.
     pub output_tokens: i64,
     /// Cost in USD.
-    #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
-    pub cost_usd: i64,
+    pub cost_usd: Usdc,
     /// Latency in milliseconds.
     pub latency_ms: Option<i64>,
     /// Kind of task.
@@ -120,13 +120,13 @@ pub async fn create_compute_log(
     principal.require_authenticated()?;
     let mut check = Check::new();
     let agent_id = check.required("agentId", body.agent_id);
-    let agent_id = check.uuid("agentId", agent_id);
+    let agent_id = check.agent_id("agentId", agent_id);
     let provider = check.text("provider", body.provider, 64);
     let model = check.required_text("model", body.model, 64);
     let input_tokens = check.int_range("inputTokens", body.input_tokens, 0, 1_000_000_000).unwrap_or(0);
     let output_tokens = check.int_range("outputTokens", body.output_tokens, 0, 1_000_000_000).unwrap_or(0);
     let cost = check.required("costUsd", body.cost_usd);
-    let cost = check.money("costUsd", cost, 0, 1_000_000 * 1_000_000);
+    let cost = check.money("costUsd", cost, Usdc::ZERO, Usdc::whole(1_000_000));
     let latency_ms = check.int_range("latencyMs", body.latency_ms, 0, 86_400_000);
     let task_type = check.text("taskType", body.task_type, 64);
     let routed_by = check.one_of("routedBy", body.routed_by, &["auto", "manual"]);
@@ -134,11 +134,11 @@ pub async fn create_compute_log(
 
     let now = state.now();
     let mut tx = state.store.begin().await?;
-    let agent = owned_agent(&mut tx, &principal, "agentId", &agent_id).await?;
+    let agent = owned_agent(&mut tx, &principal, "agentId", agent_id).await?;
     let log = ComputeLog {
         seq: 0,
         id: new_id(),
-        agent_id: agent_id.clone(),
+        agent_id,
         provider,
         model,
         input_tokens,
@@ -151,7 +151,7 @@ pub async fn create_compute_log(
         created_at: now,
     };
     let stored = compute_logs::insert(&mut tx, &log, now).await?;
-    if cost > 0 {
+    if cost.is_positive() {
         let debit = Transaction {
             seq: 0,
             id: new_id(),
@@ -193,7 +193,7 @@ pub async fn list_compute_logs(
     principal.require_authenticated()?;
     let filter = ComputeLogFilter {
         owner_key_id: principal.key_id().map(str::to_owned),
-        agent_id: query.uuid("agentId"),
+        agent_id: query.agent_id("agentId"),
         model: query.text("model"),
         since: query.timestamp("since"),
         until: query.timestamp("until"),

@@ -16,7 +16,7 @@ use super::references::{owned_agent, owned_sandbox, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
 use crate::clock::Millis;
-use crate::domain::DomainStatus;
+use crate::domain::{AgentId, DomainStatus};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::domains::{self, DnsRecord, Domain, DomainFilter, DomainPatch};
@@ -107,7 +107,8 @@ pub struct DomainView {
     /// Sandbox it points at.
     pub sandbox_id: Option<String>,
     /// Agent that owns it (and pays its renewals).
-    pub agent_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub agent_id: Option<AgentId>,
     /// `vercel` or `manual`.
     pub registrar: String,
     /// Owning key.
@@ -180,14 +181,14 @@ pub async fn create_domain(
     let expires_at = check.timestamp("expiresAt", body.expires_at);
     let dns_records = validate_records(&mut check, "dnsRecords", body.dns_records.unwrap_or_default());
     let sandbox_id = check.uuid("sandboxId", body.sandbox_id);
-    let agent_id = check.uuid("agentId", body.agent_id);
+    let agent_id = check.agent_id("agentId", body.agent_id);
     let registrar = check.one_of("registrar", body.registrar, &["manual", "vercel"]).unwrap_or_else(|| "manual".into());
     let (name,) = check.finish_with((name,))?;
 
     let now = state.now();
     let mut tx = state.store.begin().await?;
     let agent = match &agent_id {
-        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
+        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", *id).await?),
         None => None,
     };
     if let Some(id) = &sandbox_id {
@@ -231,7 +232,7 @@ pub async fn update_domain(
     let expires_at = body.expires_at.map(|v| v.and_then(|t| check.timestamp("expiresAt", Some(t))));
     let dns_records = body.dns_records.map(|r| validate_records(&mut check, "dnsRecords", r));
     let sandbox_id = body.sandbox_id.map(|v| v.and_then(|s| check.uuid("sandboxId", Some(s))));
-    let agent_id = body.agent_id.map(|v| v.and_then(|s| check.uuid("agentId", Some(s))));
+    let agent_id = body.agent_id.map(|v| v.and_then(|s| check.agent_id("agentId", Some(s))));
     check.finish()?;
 
     let now = state.now();
@@ -239,7 +240,7 @@ pub async fn update_domain(
     let current = domains::get(&mut tx, &id).await?.ok_or(ApiError::NotFound("domain"))?;
     principal.require_owner(&current.api_key_id)?;
     if let Some(Some(agent)) = &agent_id {
-        owned_agent(&mut tx, &principal, "agentId", agent).await?;
+        owned_agent(&mut tx, &principal, "agentId", *agent).await?;
     }
     if let Some(Some(sandbox)) = &sandbox_id {
         owned_sandbox(&mut tx, &principal, "sandboxId", sandbox).await?;
@@ -267,7 +268,7 @@ pub async fn list_domains(
     principal: Principal,
     mut query: ListQuery,
 ) -> ApiResult<Response> {
-    let filter = DomainFilter { agent_id: query.uuid("agentId"), status: query.word("status") };
+    let filter = DomainFilter { agent_id: query.agent_id("agentId"), status: query.word("status") };
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = domains::list(&mut conn, &filter, query.cursor, query.limit).await?;

@@ -7,6 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::domain::AgentId;
 use crate::error::ApiError;
 
 /// Largest accepted request body (SPEC §2.4).
@@ -75,19 +76,35 @@ pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiErro
 }
 
 /// A resource id from the path: any id that is not a UUID names nothing, so it is a 404.
-pub struct PathId(pub String);
+/// `PathId` is a record's id as text, `PathId<AgentId>` an agent's.
+pub struct PathId<T = String>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for PathId {
+/// What a path id can be read as.
+pub trait FromPathId: Sized {
+    /// The id, or `None` when `text` is not a UUID.
+    fn from_path(text: &str) -> Option<Self>;
+}
+
+impl FromPathId for String {
+    fn from_path(text: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(text).ok().map(|uuid| uuid.hyphenated().to_string())
+    }
+}
+
+impl FromPathId for AgentId {
+    fn from_path(text: &str) -> Option<Self> {
+        AgentId::parse(text)
+    }
+}
+
+impl<S: Send + Sync, T: FromPathId> FromRequestParts<S> for PathId<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::NotFound("resource"))?;
-        match uuid::Uuid::parse_str(&id) {
-            Ok(uuid) => Ok(Self(uuid.hyphenated().to_string())),
-            Err(_) => Err(ApiError::NotFound("resource")),
-        }
+        T::from_path(&id).map(Self).ok_or(ApiError::NotFound("resource"))
     }
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::validate::Check;
 use crate::clock::Millis;
+use crate::domain::AgentId;
 use crate::error::ApiError;
 use crate::store::{Cursor, Page};
 
@@ -82,10 +83,10 @@ impl ListQuery {
         self.check.timestamp(name, value)
     }
 
-    /// A UUID filter.
-    pub fn uuid(&mut self, name: &str) -> Option<String> {
+    /// An agent id filter.
+    pub fn agent_id(&mut self, name: &str) -> Option<AgentId> {
         let value = self.params.get(name).cloned();
-        self.check.uuid(name, value)
+        self.check.agent_id(name, value)
     }
 
     /// A boolean flag (`true`/`false`/`1`/`0`).

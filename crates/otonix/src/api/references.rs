@@ -4,6 +4,7 @@
 use sqlx::AnyConnection;
 
 use crate::auth::Principal;
+use crate::domain::AgentId;
 use crate::domain::heartbeat::ADMIN_OWNER;
 use crate::error::{ApiError, ApiResult};
 use crate::store::agents::{self, AgentAccess};
@@ -14,7 +15,7 @@ pub async fn owned_agent(
     conn: &mut AnyConnection,
     principal: &Principal,
     field: &str,
-    agent_id: &str,
+    agent_id: AgentId,
 ) -> ApiResult<AgentAccess> {
     let access = agents::access(conn, agent_id).await?.ok_or_else(|| ApiError::field(field, "no such agent"))?;
     if !principal.owns(&access.api_key_id) {

@@ -15,7 +15,7 @@ use super::references::{owned_agent, owner_for};
 use super::validate::Check;
 use crate::auth::Principal;
 use crate::clock::Millis;
-use crate::domain::SandboxStatus;
+use crate::domain::{AgentId, SandboxStatus};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{MASKED_PASSWORD, mask_ip};
 use crate::state::AppState;
@@ -92,7 +92,8 @@ pub struct SandboxView {
     /// SSH password (masked in sanitized views).
     pub ssh_password: Option<String>,
     /// Agent living on it.
-    pub agent_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub agent_id: Option<AgentId>,
     /// `cherry` or `manual`.
     pub provider: String,
     /// The provider's server id.
@@ -171,7 +172,7 @@ pub async fn create_sandbox(
     }
     let ssh_user = check.text("sshUser", body.ssh_user, 64);
     let ssh_password = check.text("sshPassword", body.ssh_password, 256);
-    let agent_id = check.uuid("agentId", body.agent_id);
+    let agent_id = check.agent_id("agentId", body.agent_id);
     let provider = check.one_of("provider", body.provider, &["manual", "cherry"]).unwrap_or_else(|| "manual".into());
     let provider_server_id = check.text("providerServerId", body.provider_server_id, 128);
     check.finish()?;
@@ -179,7 +180,7 @@ pub async fn create_sandbox(
     let now = state.now();
     let mut tx = state.store.begin().await?;
     let agent = match &agent_id {
-        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
+        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", *id).await?),
         None => None,
     };
     let sandbox = Sandbox {
@@ -218,7 +219,7 @@ pub async fn list_sandboxes(
     principal: Principal,
     mut query: ListQuery,
 ) -> ApiResult<Response> {
-    let filter = SandboxFilter { agent_id: query.uuid("agentId"), status: query.word("status") };
+    let filter = SandboxFilter { agent_id: query.agent_id("agentId"), status: query.word("status") };
     query.finish()?;
     let mut conn = state.store.read().await?;
     let page = sandboxes::list(&mut conn, &filter, query.cursor, query.limit).await?;

@@ -7,7 +7,7 @@ use crate::store::StoreError;
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         if matches!(error, StoreError::BalanceOutOfBounds) {
-            return Self::field("amount", crate::money::BEYOND_BOUND);
+            return Self::field("amount", crate::domain::Usdc::BEYOND_BOUND);
         }
         if error.is_unavailable() {
             Self::Unavailable("the database is not available")

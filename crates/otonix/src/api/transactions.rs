@@ -19,7 +19,7 @@ use super::validate::Check;
 use crate::auth::Principal;
 use crate::clock::Millis;
 use crate::domain::heartbeat::ADMIN_OWNER;
-use crate::domain::{TransactionStatus, TransactionType};
+use crate::domain::{AgentId, TransactionStatus, TransactionType, Usdc};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::sanitize::{mask_address, mask_addresses_in};
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Largest single transaction: one billion USDC.
-const MAX_AMOUNT: i64 = 1_000_000_000 * 1_000_000;
+const MAX_AMOUNT: Usdc = Usdc::whole(1_000_000_000);
 
 /// Body of `POST /api/transactions`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,9 +74,8 @@ pub struct TransactionView {
     #[serde(rename = "type")]
     pub kind: TransactionType,
     /// Amount in USDC.
-    #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
-    pub amount: i64,
+    pub amount: Usdc,
     /// Always `USDC`.
     pub currency: String,
     /// Description.
@@ -90,7 +89,8 @@ pub struct TransactionView {
     /// On-chain transaction hash.
     pub tx_hash: Option<String>,
     /// The agent whose credits it moved.
-    pub agent_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub agent_id: Option<AgentId>,
     /// Free-form metadata (`protocol`, `chainId`, `orderId`, `category`, …).
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
@@ -154,7 +154,7 @@ pub async fn create_transaction(
     let kind = check.required("type", body.kind);
     let kind = check.word::<TransactionType>("type", kind);
     let amount = check.required("amount", body.amount);
-    let amount = check.money("amount", amount, 1, MAX_AMOUNT);
+    let amount = check.money("amount", amount, Usdc::MICRO, MAX_AMOUNT);
     check.one_of("currency", body.currency, &["USDC"]);
     let description = check.text("description", body.description, 2000);
     let status = check.word("status", body.status).unwrap_or(TransactionStatus::Completed);
@@ -167,7 +167,7 @@ pub async fn create_transaction(
         }
         ok.then(|| hash.to_ascii_lowercase())
     });
-    let agent_id = check.uuid("agentId", body.agent_id);
+    let agent_id = check.agent_id("agentId", body.agent_id);
     let metadata = match body.metadata {
         None | Some(serde_json::Value::Null) => serde_json::json!({}),
         Some(value @ serde_json::Value::Object(_)) if value.to_string().len() <= 4096 => value,
@@ -185,7 +185,7 @@ pub async fn create_transaction(
     let now = state.now();
     let mut tx = state.store.begin().await?;
     let agent = match &agent_id {
-        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", id).await?),
+        Some(id) => Some(owned_agent(&mut tx, &principal, "agentId", *id).await?),
         None => None,
     };
     if let Some(hash) = &tx_hash
@@ -227,7 +227,7 @@ pub async fn record(
 ) -> ApiResult<Transaction> {
     transactions::record(tx, &state.tiers, transaction, state.now()).await.map_err(|e| match e {
         e if e.violates(Unique::BookedTxHash) => duplicate_hash(),
-        StoreError::BalanceOutOfBounds => ApiError::field(amount_field, crate::money::BEYOND_BOUND),
+        StoreError::BalanceOutOfBounds => ApiError::field(amount_field, Usdc::BEYOND_BOUND),
         e => e.into(),
     })
 }
@@ -249,7 +249,7 @@ pub async fn list_transactions(
     mut query: ListQuery,
 ) -> ApiResult<Response> {
     let filter = TransactionFilter {
-        agent_id: query.uuid("agentId"),
+        agent_id: query.agent_id("agentId"),
         kind: query.word("type"),
         status: query.word("status"),
         since: query.timestamp("since"),

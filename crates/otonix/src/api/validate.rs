@@ -1,11 +1,10 @@
 //! Field validation that collects every problem and names each field (SPEC §2.4).
 
-use crate::domain::{DomainName, EvmAddress};
+use crate::domain::{AgentId, DomainName, EvmAddress, Usdc};
 use std::net::IpAddr;
 
 use crate::clock::{Millis, parse_rfc3339};
 use crate::error::{ApiError, FieldErrors};
-use crate::money::micros_from_f64;
 
 /// Collects field errors; [`Check::finish`] turns them into one 400.
 #[derive(Debug, Default)]
@@ -194,20 +193,12 @@ impl Check {
         parsed
     }
 
-    /// An optional USDC amount with at most 6 decimals within `min..=max` micro-units.
-    pub fn money(&mut self, field: &str, value: Option<f64>, min: i64, max: i64) -> Option<i64> {
-        let v = value?;
-        match micros_from_f64(v) {
-            Ok(micros) if (min..=max).contains(&micros) => Some(micros),
+    /// An optional USDC amount with at most 6 decimals within `min..=max`.
+    pub fn money(&mut self, field: &str, value: Option<f64>, min: Usdc, max: Usdc) -> Option<Usdc> {
+        match Usdc::from_f64(value?) {
+            Ok(amount) if (min..=max).contains(&amount) => Some(amount),
             Ok(_) => {
-                self.fail(
-                    field,
-                    format!(
-                        "must be between {} and {}",
-                        crate::money::micros_to_decimal(min),
-                        crate::money::micros_to_decimal(max)
-                    ),
-                );
+                self.fail(field, format!("must be between {min} and {max}"));
                 None
             }
             Err(e) => {
@@ -227,6 +218,15 @@ impl Check {
                 None
             }
         }
+    }
+
+    /// An optional agent id.
+    pub fn agent_id(&mut self, field: &str, value: Option<String>) -> Option<AgentId> {
+        let id = AgentId::parse(&value?);
+        if id.is_none() {
+            self.fail(field, "must be a UUID");
+        }
+        id
     }
 
     /// An optional domain name (lowercase, without a trailing dot).

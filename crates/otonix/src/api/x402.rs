@@ -14,7 +14,6 @@ use utoipa_axum::routes;
 use x402::encode_header;
 
 use crate::error::{ApiError, ApiResult};
-use crate::money::micros_to_f64;
 use crate::payments::{Outcome, Paid, PaidRequest, Product};
 use crate::state::AppState;
 
@@ -45,7 +44,7 @@ pub async fn get_x402_config(State(state): State<AppState>) -> Json<Value> {
         "mode": t.mode.as_str(),
         "orderTtlSeconds": t.order_ttl_ms / 1000,
         "maxTimeoutSeconds": t.max_timeout_seconds,
-        "amountTolerance": micros_to_f64(i64::from(t.tolerance_ppm)),
+        "amountTolerance": f64::from(t.tolerance_ppm) / 1_000_000.0,
         "confirmations": t.confirmations,
     }))
 }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{TierRules, Usdc};
+
 pub use payments::{DEV_ASSET, DEV_CHAIN_ID, Failpoint, PaymentMode, PaymentsConfig, redact_url};
 pub use secret::Secret;
 pub use settings::{ENVIRONMENT_SETTINGS, Overrides};
@@ -151,12 +153,12 @@ pub enum LogFormat {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct TierConfig {
     /// Credits strictly above this are `full`.
-    pub full_above: f64,
+    pub full_above: Usdc,
     /// Credits from this up to `fullAbove` are `conservation`.
-    pub conservation_min: f64,
+    pub conservation_min: Usdc,
     /// Credits from this below `conservationMin` are `critical`; below it, `terminated` once the
     /// agent has been funded.
-    pub critical_min: f64,
+    pub critical_min: Usdc,
     /// Recommended heartbeat interval in seconds for `full` agents.
     pub full_heartbeat_seconds: u32,
     /// Recommended heartbeat interval in seconds for `conservation` agents.
@@ -165,12 +167,28 @@ pub struct TierConfig {
     pub critical_heartbeat_seconds: u32,
 }
 
+impl TierConfig {
+    /// The rules these settings give.
+    pub fn rules(&self) -> TierRules {
+        TierRules {
+            full_above: self.full_above,
+            conservation_min: self.conservation_min,
+            critical_min: self.critical_min,
+            heartbeat_seconds: [
+                self.full_heartbeat_seconds.into(),
+                self.conservation_heartbeat_seconds.into(),
+                self.critical_heartbeat_seconds.into(),
+            ],
+        }
+    }
+}
+
 impl Default for TierConfig {
     fn default() -> Self {
         Self {
-            full_above: 50.0,
-            conservation_min: 10.0,
-            critical_min: 1.0,
+            full_above: Usdc::whole(50),
+            conservation_min: Usdc::whole(10),
+            critical_min: Usdc::whole(1),
             full_heartbeat_seconds: 60,
             conservation_heartbeat_seconds: 300,
             critical_heartbeat_seconds: 600,
@@ -277,7 +295,8 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.payments.validate()?;
         let t = &self.tiers;
-        if !(t.critical_min >= 0.0 && t.critical_min <= t.conservation_min && t.conservation_min <= t.full_above) {
+        if !(t.critical_min >= Usdc::ZERO && t.critical_min <= t.conservation_min && t.conservation_min <= t.full_above)
+        {
             return Err(ConfigError::Invalid(
                 "tiers must satisfy 0 <= criticalMin <= conservationMin <= fullAbove".into(),
             ));

@@ -1,8 +1,7 @@
 //! Survival tiers and heartbeat health: pure rules of SPEC §4.2 and §7.2.
 
 use crate::clock::Millis;
-use crate::config::TierConfig;
-use crate::money::micros_from_f64;
+use crate::domain::Usdc;
 
 crate::vocabulary! {
     /// Heartbeat health, derived from the last heartbeat and the clock.
@@ -52,34 +51,24 @@ crate::vocabulary! {
     }
 }
 
-/// Tier thresholds in micro-units, computed once from the configuration.
+/// The tier thresholds and recommended heartbeat intervals (the configuration's `tiers.*`).
 #[derive(Debug, Clone, Copy)]
 pub struct TierRules {
-    full_above: i64,
-    conservation_min: i64,
-    critical_min: i64,
-    heartbeat_seconds: [i64; 3],
+    /// Credits strictly above this are `full`.
+    pub full_above: Usdc,
+    /// Credits from this up to `full_above` are `conservation`.
+    pub conservation_min: Usdc,
+    /// Credits from this below `conservation_min` are `critical`; below it, `terminated` once
+    /// the agent has been funded.
+    pub critical_min: Usdc,
+    /// Recommended heartbeat intervals in seconds for `full`, `conservation` and `critical`.
+    pub heartbeat_seconds: [i64; 3],
 }
 
 impl TierRules {
-    /// Converts the configured USDC thresholds.
-    pub fn from_config(config: &TierConfig) -> Self {
-        let micros = |v: f64| micros_from_f64(v).unwrap_or(0);
-        Self {
-            full_above: micros(config.full_above),
-            conservation_min: micros(config.conservation_min),
-            critical_min: micros(config.critical_min),
-            heartbeat_seconds: [
-                config.full_heartbeat_seconds.into(),
-                config.conservation_heartbeat_seconds.into(),
-                config.critical_heartbeat_seconds.into(),
-            ],
-        }
-    }
-
     /// The tier for a balance. `funded` tells whether the agent ever held at least the critical
     /// threshold; an agent that never did stays `critical` rather than `terminated`.
-    pub fn tier(&self, credits: i64, funded: bool) -> Tier {
+    pub fn tier(&self, credits: Usdc, funded: bool) -> Tier {
         if credits > self.full_above {
             Tier::Full
         } else if credits >= self.conservation_min {
@@ -92,7 +81,7 @@ impl TierRules {
     }
 
     /// The balance from which an agent counts as funded.
-    pub fn funded_threshold(&self) -> i64 {
+    pub fn funded_threshold(&self) -> Usdc {
         self.critical_min
     }
 
@@ -110,19 +99,28 @@ impl TierRules {
 mod tests {
     use super::*;
 
+    fn usdc(micros: i64) -> Usdc {
+        Usdc::from_micros(micros).unwrap()
+    }
+
     const USDC: i64 = 1_000_000;
 
     #[test]
     fn tier_boundaries_follow_the_spec() {
-        let rules = TierRules::from_config(&TierConfig::default());
-        assert_eq!(rules.tier(50 * USDC + 1, true), Tier::Full);
-        assert_eq!(rules.tier(50 * USDC, true), Tier::Conservation);
-        assert_eq!(rules.tier(10 * USDC, true), Tier::Conservation);
-        assert_eq!(rules.tier(10 * USDC - 1, true), Tier::Critical);
-        assert_eq!(rules.tier(USDC, true), Tier::Critical);
-        assert_eq!(rules.tier(USDC - 1, true), Tier::Terminated);
-        assert_eq!(rules.tier(0, false), Tier::Critical);
-        assert_eq!(rules.tier(-5 * USDC, false), Tier::Critical);
+        let rules = TierRules {
+            full_above: Usdc::whole(50),
+            conservation_min: Usdc::whole(10),
+            critical_min: Usdc::whole(1),
+            heartbeat_seconds: [60, 300, 600],
+        };
+        assert_eq!(rules.tier(usdc(50 * USDC + 1), true), Tier::Full);
+        assert_eq!(rules.tier(usdc(50 * USDC), true), Tier::Conservation);
+        assert_eq!(rules.tier(usdc(10 * USDC), true), Tier::Conservation);
+        assert_eq!(rules.tier(usdc(10 * USDC - 1), true), Tier::Critical);
+        assert_eq!(rules.tier(usdc(USDC), true), Tier::Critical);
+        assert_eq!(rules.tier(usdc(USDC - 1), true), Tier::Terminated);
+        assert_eq!(rules.tier(usdc(0), false), Tier::Critical);
+        assert_eq!(rules.tier(usdc(-5 * USDC), false), Tier::Critical);
     }
 
     #[test]

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use super::{PaidRequest, Payments, Quote, Terms, canonical};
 use crate::clock::format_rfc3339;
 use crate::error::ApiResult;
-use crate::money::{micros_to_decimal, micros_to_json};
 use crate::store::orders::{self, NewOrder, Order};
 
 /// A new order's challenge.
@@ -68,15 +67,15 @@ fn challenge(terms: &Terms, request: &PaidRequest, order: &Order) -> Challenge {
         "description": order.description,
         "mimeType": "application/json",
     });
-    let message = format!("Payment required: {} USDC for {}", micros_to_decimal(order.amount), order.description);
+    let message = format!("Payment required: {} USDC for {}", order.amount, order.description);
     let body = json!({
         "x402Version": 2,
         "error": "payment_required",
         "message": message,
         "orderId": order.id,
-        "amountUSDC": micros_to_json(order.amount),
-        "maxAmountRequired": order.amount.to_string(),
-        "amount": order.amount.to_string(),
+        "amountUSDC": order.amount,
+        "maxAmountRequired": order.amount.atomic_units().to_string(),
+        "amount": order.amount.atomic_units().to_string(),
         "currency": "USDC",
         "network": terms.network,
         "chainId": terms.token.chain_id,

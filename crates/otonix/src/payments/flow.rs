@@ -20,12 +20,11 @@ use super::settle::{SettleReference, Settlement, Settler, dev_transaction};
 use super::{ABANDONED_AFTER_MS, Outcome, Payments};
 use crate::clock::format_rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::money::micros_to_json;
 use crate::store::Tx;
 use crate::store::claims;
 use crate::store::claims::Claim;
 use crate::store::orders::{self, Order, OrderStatus, Settling};
-use alloy_primitives::{B256, U256};
+use alloy_primitives::B256;
 
 /// What to do with `order`, which a payment with `claim_key` wants to pay: `None` when it is
 /// open (or expired, for the caller to judge) and the payment should go on; otherwise the
@@ -91,7 +90,7 @@ pub async fn reconcile(engine: &Payments, order: &Order, wait: Duration) -> ApiR
         order.settle_reference.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let settlement = match reference {
         Some(mut reference) => {
-            reference.value.get_or_insert(U256::from(order.amount.max(0) as u64));
+            reference.value.get_or_insert(order.amount.atomic_units());
             engine.settler.reconcile(&reference, wait).await
         }
         // A transfer proof was checked on chain before its claim: its money moved, in its hash.
@@ -270,8 +269,8 @@ fn receipt(engine: &Payments, order: &Order, tx_hash: &str, settled_at: crate::c
         "orderId": order.id,
         "txHash": tx_hash,
         "payer": order.payer,
-        "amount": order.amount.to_string(),
-        "amountUSDC": micros_to_json(order.amount),
+        "amount": order.amount.atomic_units().to_string(),
+        "amountUSDC": order.amount,
         "network": terms.network,
         "asset": terms.token.verifying_contract.to_checksum(None),
         "payTo": terms.pay_to.to_checksum(None),

@@ -41,7 +41,7 @@ pub use terms::Terms;
 use crate::clock::{Millis, SharedClock};
 use crate::config::{Failpoint, PaymentsConfig};
 use crate::domain::survival::TierRules;
-use crate::domain::{TransactionStatus, TransactionType};
+use crate::domain::{AgentId, TransactionStatus, TransactionType};
 use crate::error::{ApiError, ApiResult};
 use crate::store::orders::Order;
 use crate::store::transactions::{self, Origin, Transaction};
@@ -117,7 +117,7 @@ pub struct Booking {
     /// `credits`, `domain`, `vps` or `compute`.
     pub category: &'static str,
     /// The agent the purchase is for.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Description.
     pub description: String,
     /// Whether the booking moves the agent's credits (credits bought do; a domain paid in USDC
@@ -231,7 +231,7 @@ impl Payments {
             from_address: order.payer.clone(),
             to_address: Some(terms.pay_to.to_checksum(None)),
             tx_hash: order.tx_hash.clone(),
-            agent_id: booking.agent_id.clone(),
+            agent_id: booking.agent_id,
             metadata: json!({
                 "protocol": "x402",
                 "chainId": terms.token.chain_id,

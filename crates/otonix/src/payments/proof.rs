@@ -6,7 +6,6 @@
 //! its agents, or the payer's signature over `otonix order <orderId>` in the proof. A transfer
 //! mined before the order expired still pays it when presented late (judged by block time).
 
-use alloy_primitives::U256;
 use x402::proof::{ProofTerms, TransferProof, check_payer_binding, check_transfer_receipt};
 
 use super::flow::{claim, record, resume};
@@ -53,7 +52,7 @@ pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &Transf
         asset: terms.token.verifying_contract,
         pay_to: terms.pay_to,
         payer: proof.payer,
-        amount: U256::from(order.amount.max(0) as u64),
+        amount: order.amount.atomic_units(),
         tolerance_ppm: terms.tolerance_ppm,
         required_confirmations: terms.confirmations,
         order_created_at: (order.created_at / 1000) as u64,

@@ -8,7 +8,6 @@ use serde_json::json;
 use super::Payments;
 use crate::domain::{TransactionStatus, TransactionType};
 use crate::error::ApiResult;
-use crate::money::MAX_BALANCE;
 use crate::store::orders::{self, Order};
 use crate::store::transactions::{self, Origin, Transaction};
 use crate::store::{Tx, agents, new_id};
@@ -43,7 +42,7 @@ pub(super) async fn give_back(
 ) -> ApiResult<()> {
     let now = engine.now();
     let agent = match agents::verified_agent_of(tx, &order.api_key_id, payer).await? {
-        Some(id) => agents::row(tx, &id, now).await?.filter(|a| a.credits + order.amount <= MAX_BALANCE),
+        Some(id) => agents::row(tx, id, now).await?.filter(|a| a.credits.checked_add(order.amount).is_some()),
         None => None,
     };
     let terms = &engine.terms;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 
 use super::flow::{claim, reconcile, record, reread};
 use super::refund::give_back;
@@ -112,7 +112,7 @@ impl Payments {
         let reference = SettleReference {
             from: Some(from),
             nonce: Some(nonce),
-            value: Some(U256::from(order.amount.max(0) as u64)),
+            value: Some(order.amount.atomic_units()),
             valid_before: u64::try_from(released.valid_before).unwrap_or(0),
             tx_hash: None,
             from_block: 0,

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 use x402::{Offer, TokenDomain};
 
 use crate::config::{PaymentMode, PaymentsConfig};
+use crate::domain::Usdc;
 
 /// The payment terms.
 #[derive(Debug, Clone)]
@@ -40,7 +41,6 @@ impl Terms {
     /// Derives the terms from validated configuration.
     pub fn from_config(config: &PaymentsConfig) -> anyhow::Result<Self> {
         let chain_id = config.effective_chain_id();
-        let tolerance_micros = crate::money::micros_from_f64(config.amount_tolerance)?;
         Ok(Self {
             mode: config.mode,
             token: TokenDomain {
@@ -53,7 +53,8 @@ impl Terms {
             network: x402::network::caip2(chain_id),
             order_ttl_ms: config.order_ttl_seconds as i64 * 1000,
             max_timeout_seconds: config.max_timeout_seconds,
-            tolerance_ppm: u32::try_from(tolerance_micros)?,
+            // A fraction in (0, 1], checked by the configuration.
+            tolerance_ppm: (config.amount_tolerance * 1_000_000.0).round() as u32,
             confirmations: config.confirmations,
             transfer_proofs: config.transfer_proofs && config.mode != PaymentMode::Dev,
             delivery_attempts: i64::from(config.delivery_attempts),
@@ -61,12 +62,12 @@ impl Terms {
         })
     }
 
-    /// What paying `amount` micro-units looks like to the x402 checks.
-    pub fn offer(&self, amount: i64) -> Offer {
+    /// What paying `amount` looks like to the x402 checks.
+    pub fn offer(&self, amount: Usdc) -> Offer {
         Offer {
             token: self.token.clone(),
             pay_to: self.pay_to,
-            amount: U256::from(amount.max(0) as u64),
+            amount: amount.atomic_units(),
             max_timeout_seconds: self.max_timeout_seconds,
         }
     }

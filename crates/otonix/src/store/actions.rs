@@ -5,9 +5,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult, get_bool, get_word, new_id};
+use super::{Cursor, Page, Sql, StoreResult, get_agent_id, get_bool, get_word, new_id};
 use crate::clock::Millis;
-use crate::domain::ActionStatus;
+use crate::domain::{ActionStatus, AgentId};
 
 /// An action's row. The API's view of it is `api::agents::actions::ActionView`.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct Action {
     /// Action id.
     pub id: String,
     /// The agent that acted.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// What it did.
     pub action: String,
     /// Free-text category (`system`, `infra`, `trade`, …).
@@ -39,7 +39,7 @@ impl Action {
             "id": self.id, "agentId": self.agent_id, "action": self.action, "category": self.category,
             "details": self.details, "status": self.status, "autonomous": self.autonomous,
         });
-        NewEvent::new("action.logged", &self.id, &payload).owned_by(Some(owner_key_id)).for_agent(&self.agent_id)
+        NewEvent::new("action.logged", &self.id, &payload).owned_by(Some(owner_key_id)).for_agent(self.agent_id)
     }
 }
 
@@ -51,7 +51,7 @@ pub fn from_row(row: &AnyRow) -> Result<Action, sqlx::Error> {
     Ok(Action {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: get_agent_id(row, "agent_id")?,
         action: row.try_get("action")?,
         category: row.try_get("category")?,
         details: row.try_get("details")?,
@@ -65,7 +65,7 @@ pub fn from_row(row: &AnyRow) -> Result<Action, sqlx::Error> {
 #[derive(Debug, Clone)]
 pub struct NewAction {
     /// The agent.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// What happened.
     pub action: String,
     /// Category.
@@ -92,7 +92,7 @@ pub async fn insert_system(
         "agent_actions",
         vec![
             ("id", id.as_str().into()),
-            ("agent_id", action.agent_id.as_str().into()),
+            ("agent_id", action.agent_id.into()),
             ("api_key_id", owner_key_id.into()),
             ("action", action.action.as_str().into()),
             ("category", action.category.as_str().into()),
@@ -106,12 +106,12 @@ pub async fn insert_system(
     let row = sql.fetch_returned(&mut *conn).await?;
     let seq: i64 = row.try_get("seq")?;
     let mut sql = Sql::new("UPDATE agents SET total_actions = total_actions + 1, updated_at = ");
-    sql.bind(now).push(" WHERE id = ").bind(action.agent_id.clone());
+    sql.bind(now).push(" WHERE id = ").bind(action.agent_id);
     sql.execute(&mut *conn).await?;
     let stored = Action {
         seq,
         id,
-        agent_id: action.agent_id.clone(),
+        agent_id: action.agent_id,
         action: action.action.clone(),
         category: action.category.clone(),
         details: action.details.clone(),
@@ -128,7 +128,7 @@ pub async fn insert_system(
 #[derive(Debug, Default, Clone)]
 pub struct ActionFilter {
     /// Only this agent's actions.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Only actions of agents owned by this key.
     pub owner_key_id: Option<String>,
     /// Category.
@@ -149,7 +149,7 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Action>> {
     let mut sql = Sql::new(&format!("SELECT {ACTION_COLUMNS} FROM agent_actions WHERE 1 = 1"));
-    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("agent_id", filter.agent_id);
     sql.and_eq("api_key_id", filter.owner_key_id.as_deref());
     sql.and_eq("category", filter.category.as_deref());
     sql.and_eq("status", filter.status.map(|v| v.as_str()));
@@ -162,9 +162,9 @@ pub async fn list(
 }
 
 /// Counts the stored actions of an agent (for consistency checks).
-pub async fn count_for_agent(conn: &mut AnyConnection, agent_id: &str) -> StoreResult<i64> {
+pub async fn count_for_agent(conn: &mut AnyConnection, agent_id: AgentId) -> StoreResult<i64> {
     let mut sql = Sql::new("SELECT COUNT(*) AS n FROM agent_actions WHERE agent_id = ");
-    sql.bind(agent_id.to_owned());
+    sql.bind(agent_id);
     let row = sql.fetch_optional(&mut *conn).await?;
     Ok(row.map(|r| r.try_get::<i64, _>("n")).transpose()?.unwrap_or(0))
 }

@@ -8,9 +8,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult};
+use super::{Cursor, Page, Sql, StoreResult, get_agent_id};
 use crate::clock::Millis;
-use crate::wire;
+use crate::domain::{AgentId, Usdc};
 
 /// A compute log's row (cost in micro-USD). The API's view is `api::compute::ComputeLogView`.
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ pub struct ComputeLog {
     /// Log id.
     pub id: String,
     /// The agent that made the call.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Inference provider (`anthropic`, …).
     pub provider: Option<String>,
     /// Model.
@@ -30,7 +30,7 @@ pub struct ComputeLog {
     /// Output tokens.
     pub output_tokens: i64,
     /// Cost in USD.
-    pub cost_usd: i64,
+    pub cost_usd: Usdc,
     /// Latency in milliseconds.
     pub latency_ms: Option<i64>,
     /// Kind of task.
@@ -50,7 +50,7 @@ fn from_row(row: &AnyRow) -> Result<ComputeLog, sqlx::Error> {
     Ok(ComputeLog {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: get_agent_id(row, "agent_id")?,
         provider: row.try_get("provider")?,
         model: row.try_get("model")?,
         input_tokens: row.try_get("input_tokens")?,
@@ -72,7 +72,7 @@ pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> 
         vec![
             ("id", log.id.as_str().into()),
             ("api_key_id", log.api_key_id.as_str().into()),
-            ("agent_id", log.agent_id.as_str().into()),
+            ("agent_id", log.agent_id.into()),
             ("provider", log.provider.clone().into()),
             ("model", log.model.as_str().into()),
             ("input_tokens", log.input_tokens.into()),
@@ -90,11 +90,11 @@ pub async fn insert(conn: &mut AnyConnection, log: &ComputeLog, now: Millis) -> 
     let payload = serde_json::json!({
         "id": stored.id, "agentId": stored.agent_id, "provider": stored.provider, "model": stored.model,
         "inputTokens": stored.input_tokens, "outputTokens": stored.output_tokens,
-        "costUsd": crate::money::micros_to_json(stored.cost_usd), "taskType": stored.task_type,
+        "costUsd": stored.cost_usd, "taskType": stored.task_type,
     });
     let event = NewEvent::new("compute_log.created", &stored.id, &payload)
         .owned_by(Some(&stored.api_key_id))
-        .for_agent(&stored.agent_id);
+        .for_agent(stored.agent_id);
     events::append(conn, &[event], now).await?;
     Ok(stored)
 }
@@ -105,7 +105,7 @@ pub struct ComputeLogFilter {
     /// Only logs of agents owned by this key (`None`: all, for the admin).
     pub owner_key_id: Option<String>,
     /// Only this agent.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Only this model.
     pub model: Option<String>,
     /// Logged at or after.
@@ -117,7 +117,7 @@ pub struct ComputeLogFilter {
 fn filtered(select: &str, filter: &ComputeLogFilter) -> Sql {
     let mut sql = Sql::new(&format!("SELECT {select} FROM compute_logs WHERE 1 = 1"));
     sql.and_eq("api_key_id", filter.owner_key_id.as_deref());
-    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("agent_id", filter.agent_id);
     sql.and_eq("model", filter.model.as_deref());
     sql.and_cmp("created_at", ">=", filter.since);
     sql.and_cmp("created_at", "<=", filter.until);
@@ -145,9 +145,8 @@ pub struct ModelUsage {
     /// Number of calls.
     pub calls: i64,
     /// Total cost in USD.
-    #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
-    pub cost_usd: i64,
+    pub cost_usd: Usdc,
     /// Total input tokens.
     pub input_tokens: i64,
     /// Total output tokens.
@@ -159,9 +158,8 @@ pub struct ModelUsage {
 #[serde(rename_all = "camelCase")]
 pub struct ComputeSummary {
     /// Total cost in USD.
-    #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
-    pub total_cost_usd: i64,
+    pub total_cost_usd: Usdc,
     /// Total calls.
     pub calls: i64,
     /// Totals per model.
@@ -185,7 +183,7 @@ pub async fn summary(conn: &mut AnyConnection, filter: &ComputeLogFilter) -> Sto
             output_tokens: row.try_get("output_tokens")?,
         };
         summary.calls += usage.calls;
-        summary.total_cost_usd += usage.cost_usd;
+        summary.total_cost_usd = summary.total_cost_usd.saturating_add(usage.cost_usd);
         summary.by_model.insert(row.try_get("model")?, usage);
     }
     Ok(summary)

@@ -7,9 +7,9 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult, get_bool, get_word};
+use super::{Cursor, Page, Sql, StoreResult, get_bool, get_opt_agent_id, get_word};
 use crate::clock::Millis;
-use crate::domain::DomainStatus;
+use crate::domain::{AgentId, DomainStatus};
 
 /// A DNS record kept on a domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -53,7 +53,7 @@ pub struct Domain {
     /// Sandbox it points at.
     pub sandbox_id: Option<String>,
     /// Agent that owns it (and pays its renewals).
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// `vercel` or `manual`.
     pub registrar: String,
     /// Owning key.
@@ -79,7 +79,7 @@ fn from_row(row: &AnyRow) -> Result<Domain, sqlx::Error> {
         auto_renew: get_bool(row, "auto_renew")?,
         dns_records: serde_json::from_str(&records).unwrap_or_default(),
         sandbox_id: row.try_get("sandbox_id")?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: get_opt_agent_id(row, "agent_id")?,
         registrar: row.try_get("registrar")?,
         api_key_id: row.try_get("api_key_id")?,
         created_at: row.try_get("created_at")?,
@@ -108,7 +108,7 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
             ("auto_renew", d.auto_renew.into()),
             ("dns_records", records_json(&d.dns_records).into()),
             ("sandbox_id", d.sandbox_id.clone().into()),
-            ("agent_id", d.agent_id.clone().into()),
+            ("agent_id", d.agent_id.into()),
             ("registrar", d.registrar.as_str().into()),
             ("created_at", now.into()),
             ("updated_at", now.into()),
@@ -129,7 +129,7 @@ fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
     });
     let event = NewEvent::new(kind, &domain.id, &payload).owned_by(Some(&domain.api_key_id));
     match &domain.agent_id {
-        Some(agent_id) => event.for_agent(agent_id),
+        Some(agent_id) => event.for_agent(*agent_id),
         None => event,
     }
 }
@@ -155,7 +155,7 @@ pub struct DomainPatch {
     /// New sandbox link.
     pub sandbox_id: Option<Option<String>>,
     /// New agent link.
-    pub agent_id: Option<Option<String>>,
+    pub agent_id: Option<Option<AgentId>>,
 }
 
 /// Applies a patch, records its `domain.updated` event and returns the updated domain.
@@ -184,7 +184,7 @@ pub async fn update(
         sql.push(", sandbox_id = ").bind(sandbox_id.clone());
     }
     if let Some(agent_id) = &patch.agent_id {
-        sql.push(", agent_id = ").bind(agent_id.clone());
+        sql.push(", agent_id = ").bind(*agent_id);
     }
     sql.push(" WHERE id = ").bind(id.to_owned()).push(&format!(" RETURNING {COLUMNS}"));
     let Some(updated) = sql.fetch_optional(&mut *conn).await?.as_ref().map(from_row).transpose()? else {
@@ -198,7 +198,7 @@ pub async fn update(
 #[derive(Debug, Default, Clone)]
 pub struct DomainFilter {
     /// Only domains of this agent.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Only this status.
     pub status: Option<DomainStatus>,
 }
@@ -211,7 +211,7 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Domain>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE 1 = 1"));
-    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("agent_id", filter.agent_id);
     sql.and_eq("status", filter.status.map(|v| v.as_str()));
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 
 use super::{Sql, StoreResult, power_of_two_chunks};
 use crate::clock::Millis;
+use crate::domain::AgentId;
 
 /// A state change to record.
 #[derive(Debug, Clone)]
@@ -15,7 +16,7 @@ pub struct NewEvent {
     /// The API key owning the record the event is about (`None`: system-wide).
     pub owner_key_id: Option<String>,
     /// The agent concerned, if any.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// The record the event is about (agent, action, key, …).
     pub subject_id: String,
     /// The event's JSON payload.
@@ -24,12 +25,12 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// An event with a serializable payload.
-    pub fn new(kind: &'static str, subject_id: &str, payload: &impl Serialize) -> Self {
+    pub fn new(kind: &'static str, subject_id: impl std::fmt::Display, payload: &impl Serialize) -> Self {
         Self {
             kind,
             owner_key_id: None,
             agent_id: None,
-            subject_id: subject_id.to_owned(),
+            subject_id: subject_id.to_string(),
             payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
         }
     }
@@ -41,8 +42,8 @@ impl NewEvent {
     }
 
     /// Sets the agent concerned.
-    pub fn for_agent(mut self, agent_id: &str) -> Self {
-        self.agent_id = Some(agent_id.to_owned());
+    pub fn for_agent(mut self, agent_id: AgentId) -> Self {
+        self.agent_id = Some(agent_id);
         self
     }
 }
@@ -56,7 +57,7 @@ pub fn insert_statements(events: &[NewEvent], now: Millis) -> Vec<Sql> {
                 Sql::new("INSERT INTO events (type, api_key_id, agent_id, subject_id, payload, created_at) VALUES ");
             for (i, event) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" }).bind(event.kind);
-                sql.push(", ").bind(&event.owner_key_id).push(", ").bind(&event.agent_id);
+                sql.push(", ").bind(&event.owner_key_id).push(", ").bind(event.agent_id);
                 sql.push(", ").bind(&event.subject_id).push(", ").bind(event.payload.to_string());
                 sql.push(", ").bind(now).push(")");
             }

@@ -4,9 +4,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult, get_word};
+use super::{Cursor, Page, Sql, StoreResult, get_agent_id, get_word};
 use crate::clock::Millis;
-use crate::domain::{AgentStatus, KeyStatus};
+use crate::domain::{AgentId, AgentStatus, KeyStatus};
 
 /// An API key's row: never the hash, never the key. The API's view is `api::keys::KeyView`.
 #[derive(Debug, Clone)]
@@ -209,7 +209,7 @@ pub struct Revocation {
     /// The keys revoked now (empty when the key was already revoked), for caches and events.
     pub revoked_now: Vec<String>,
     /// The agents deactivated now, with their keys.
-    pub deactivated_now: Vec<(String, String)>,
+    pub deactivated_now: Vec<(AgentId, String)>,
 }
 
 /// Revokes a key and every key it generated (directly or not), deactivating their active
@@ -262,11 +262,11 @@ pub async fn revoke(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreRes
         .push(" AND api_key_id IN ")
         .bind_list(revoked_now.iter().map(String::as_str));
     sql.push(" RETURNING id, api_key_id");
-    let deactivated_now: Vec<(String, String)> = sql
+    let deactivated_now: Vec<(AgentId, String)> = sql
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("api_key_id")?)))
+        .map(|r| Ok((get_agent_id(r, "id")?, r.try_get("api_key_id")?)))
         .collect::<Result<_, sqlx::Error>>()?;
     // What each key revoked now did, over its own subtree: its agents and itself count for it and
     // for every ancestor up to the revoked root.
@@ -339,7 +339,8 @@ fn revocation_events(id: &str, revocation: &Revocation) -> Vec<NewEvent> {
     for (agent_id, key_id) in &revocation.deactivated_now {
         let payload = serde_json::json!({ "agentId": agent_id, "statusFrom": AgentStatus::Active,
                                           "statusTo": AgentStatus::Inactive, "reason": "key_revoked" });
-        changes.push(NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(key_id)).for_agent(agent_id));
+        changes
+            .push(NewEvent::new("agent.deactivated", agent_id, &payload).owned_by(Some(key_id)).for_agent(*agent_id));
     }
     changes
 }

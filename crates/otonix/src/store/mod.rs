@@ -33,6 +33,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
+use crate::domain::AgentId;
 use crate::private_files::{private_dir, private_file, tighten};
 
 pub use error::{StoreError, Unique};
@@ -309,6 +310,24 @@ pub(crate) fn get_word<T: crate::domain::Vocabulary>(row: &AnyRow, column: &str)
         index: column.to_owned(),
         source: format!("{text:?} is not one of {:?}", T::NAMES).into(),
     })
+}
+
+/// Reads a column holding an agent id.
+pub(crate) fn get_agent_id(row: &AnyRow, column: &str) -> Result<AgentId, sqlx::Error> {
+    get_opt_agent_id(row, column)?
+        .ok_or_else(|| sqlx::Error::ColumnDecode { index: column.to_owned(), source: "is null".into() })
+}
+
+/// Reads a nullable column holding an agent id.
+pub(crate) fn get_opt_agent_id(row: &AnyRow, column: &str) -> Result<Option<AgentId>, sqlx::Error> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| {
+        AgentId::parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: format!("{text:?} is not an agent id").into(),
+        })
+    })
+    .transpose()
 }
 
 /// Generates a fresh UUID v4 string id.

@@ -10,7 +10,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-pub use crate::domain::OrderStatus;
+pub use crate::domain::{OrderStatus, Usdc};
 
 use super::{Sql, StoreError, StoreResult};
 use crate::clock::Millis;
@@ -39,7 +39,7 @@ pub struct Order {
     /// Human description.
     pub description: String,
     /// Price in atomic units (micro-USDC).
-    pub amount: i64,
+    pub amount: Usdc,
     /// Where the order is.
     pub status: OrderStatus,
     /// `exact` or `txHash`, once paid.
@@ -134,7 +134,7 @@ pub struct NewOrder {
     /// Description.
     pub description: String,
     /// Price in micro-USDC.
-    pub amount: i64,
+    pub amount: Usdc,
     /// Payable until.
     pub expires_at: Millis,
 }

@@ -4,9 +4,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult, get_word};
+use super::{Cursor, Page, Sql, StoreResult, get_opt_agent_id, get_word};
 use crate::clock::Millis;
-use crate::domain::SandboxStatus;
+use crate::domain::{AgentId, SandboxStatus};
 
 /// A sandbox's row. The API's view of it, with the masking of SPEC §3.4, is
 /// `api::sandboxes::SandboxView`.
@@ -39,7 +39,7 @@ pub struct Sandbox {
     /// SSH password.
     pub ssh_password: Option<String>,
     /// Agent living on it.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// `cherry` or `manual`.
     pub provider: String,
     /// The provider's server id.
@@ -71,7 +71,7 @@ fn from_row(row: &AnyRow) -> Result<Sandbox, sqlx::Error> {
         ports: serde_json::from_str(&ports).unwrap_or_default(),
         ssh_user: row.try_get("ssh_user")?,
         ssh_password: row.try_get("ssh_password")?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: get_opt_agent_id(row, "agent_id")?,
         provider: row.try_get("provider")?,
         provider_server_id: row.try_get("provider_server_id")?,
         api_key_id: row.try_get("api_key_id")?,
@@ -101,7 +101,7 @@ pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) ->
             ("ports", serde_json::to_string(&s.ports).unwrap_or_else(|_| "[]".into()).into()),
             ("ssh_user", s.ssh_user.clone().into()),
             ("ssh_password", s.ssh_password.clone().into()),
-            ("agent_id", s.agent_id.clone().into()),
+            ("agent_id", s.agent_id.into()),
             ("provider", s.provider.as_str().into()),
             ("provider_server_id", s.provider_server_id.clone().into()),
             ("created_at", now.into()),
@@ -117,7 +117,7 @@ pub async fn insert(conn: &mut AnyConnection, sandbox: &Sandbox, now: Millis) ->
     });
     let mut event = NewEvent::new("sandbox.created", &stored.id, &payload).owned_by(Some(&stored.api_key_id));
     if let Some(agent_id) = &stored.agent_id {
-        event = event.for_agent(agent_id);
+        event = event.for_agent(*agent_id);
     }
     events::append(conn, &[event], now).await?;
     Ok(stored)
@@ -134,7 +134,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Sandb
 #[derive(Debug, Default, Clone)]
 pub struct SandboxFilter {
     /// Only sandboxes of this agent.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Only this status.
     pub status: Option<SandboxStatus>,
 }
@@ -147,7 +147,7 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Sandbox>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sandboxes WHERE 1 = 1"));
-    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("agent_id", filter.agent_id);
     sql.and_eq("status", filter.status.map(|v| v.as_str()));
     sql.page(cursor, limit);
     let rows = sql.fetch_all(&mut *conn).await?;

@@ -32,6 +32,24 @@ impl From<i64> for Param {
     }
 }
 
+impl From<crate::domain::Usdc> for Param {
+    fn from(value: crate::domain::Usdc) -> Self {
+        Self::Int(value.micros())
+    }
+}
+
+impl From<crate::domain::AgentId> for Param {
+    fn from(value: crate::domain::AgentId) -> Self {
+        Self::Text(value.to_string())
+    }
+}
+
+impl From<Option<crate::domain::AgentId>> for Param {
+    fn from(value: Option<crate::domain::AgentId>) -> Self {
+        value.map_or(Self::NullText, Into::into)
+    }
+}
+
 impl From<bool> for Param {
     fn from(value: bool) -> Self {
         Self::Bool(value)

@@ -6,10 +6,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self, NewEvent};
-use super::{Cursor, Page, Sql, StoreResult, credits, get_word};
+use super::{Cursor, Page, Sql, StoreResult, credits, get_opt_agent_id, get_word};
 use crate::clock::Millis;
 use crate::domain::survival::TierRules;
-use crate::domain::{TransactionStatus, TransactionType};
+use crate::domain::{AgentId, TransactionStatus, TransactionType, Usdc};
 
 /// A transaction's row (amount in micro-USDC). The API's view, with the masking of SPEC §3.4,
 /// is `api::transactions::TransactionView`.
@@ -22,7 +22,7 @@ pub struct Transaction {
     /// `debit` or `credit`.
     pub kind: TransactionType,
     /// Amount in USDC.
-    pub amount: i64,
+    pub amount: Usdc,
     /// Always `USDC`.
     pub currency: String,
     /// Description.
@@ -36,7 +36,7 @@ pub struct Transaction {
     /// On-chain transaction hash.
     pub tx_hash: Option<String>,
     /// The agent whose credits it moved.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Free-form metadata (`protocol`, `chainId`, `orderId`, `category`, …).
     pub metadata: serde_json::Value,
     /// Owning key (`None` for transactions the server wrote on its own).
@@ -85,7 +85,7 @@ fn from_row(row: &AnyRow) -> Result<Transaction, sqlx::Error> {
         from_address: row.try_get("from_address")?,
         to_address: row.try_get("to_address")?,
         tx_hash: row.try_get("tx_hash")?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: get_opt_agent_id(row, "agent_id")?,
         metadata: serde_json::from_str(&metadata).unwrap_or_default(),
         api_key_id: row.try_get("api_key_id")?,
         credits_applied: super::get_bool(row, "credits_applied")?,
@@ -110,7 +110,7 @@ async fn insert(conn: &mut AnyConnection, t: &Transaction, now: Millis) -> Store
             ("from_address", t.from_address.clone().into()),
             ("to_address", t.to_address.clone().into()),
             ("tx_hash", t.tx_hash.clone().into()),
-            ("agent_id", t.agent_id.clone().into()),
+            ("agent_id", t.agent_id.into()),
             ("metadata", t.metadata.to_string().into()),
             ("credits_applied", t.credits_applied.into()),
             ("origin", t.origin.as_str().into()),
@@ -144,17 +144,17 @@ pub async fn record(
     t.credits_applied &= t.agent_id.is_some() && t.status == TransactionStatus::Completed;
     let stored = insert(conn, &t, now).await?;
     if let (Some(agent_id), true) = (&stored.agent_id, stored.credits_applied) {
-        let delta = if stored.kind == TransactionType::Credit { stored.amount } else { -stored.amount };
-        credits::apply(conn, rules, agent_id, delta, now).await?;
+        let delta = if stored.kind == TransactionType::Credit { stored.amount } else { stored.amount.negated() };
+        credits::apply(conn, rules, *agent_id, delta, now).await?;
     }
     let payload = serde_json::json!({
-        "id": stored.id, "type": stored.kind, "amount": crate::money::micros_to_json(stored.amount),
+        "id": stored.id, "type": stored.kind, "amount": stored.amount,
         "currency": stored.currency, "status": stored.status, "agentId": stored.agent_id, "txHash": stored.tx_hash,
         "creditsApplied": stored.credits_applied,
     });
     let mut event = NewEvent::new("transaction.created", &stored.id, &payload).owned_by(stored.api_key_id.as_deref());
     if let Some(agent_id) = &stored.agent_id {
-        event = event.for_agent(agent_id);
+        event = event.for_agent(*agent_id);
     }
     events::append(conn, &[event], now).await?;
     Ok(stored)
@@ -164,7 +164,7 @@ pub async fn record(
 #[derive(Debug, Default, Clone)]
 pub struct TransactionFilter {
     /// Only this agent's transactions.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// `debit` or `credit`.
     pub kind: Option<TransactionType>,
     /// Status.
@@ -183,7 +183,7 @@ pub async fn list(
     limit: usize,
 ) -> StoreResult<Page<Transaction>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM transactions WHERE 1 = 1"));
-    sql.and_eq("agent_id", filter.agent_id.as_deref());
+    sql.and_eq("agent_id", filter.agent_id);
     sql.and_eq("type", filter.kind.map(|v| v.as_str()));
     sql.and_eq("status", filter.status.map(|v| v.as_str()));
     sql.and_cmp("created_at", ">=", filter.since);

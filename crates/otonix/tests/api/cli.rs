@@ -99,6 +99,24 @@ async fn config_print_shows_the_effective_configuration_without_secrets() {
 }
 
 #[tokio::test]
+async fn tier_thresholds_are_exact_usdc_amounts() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let file = data_dir.path().join("otonix.toml");
+    std::fs::write(&file, "[tiers]\nfullAbove = 75\nconservationMin = 12.5\n").unwrap();
+    let (ok, out, err) =
+        run(otonix(data_dir.path(), &None).args(["--config", file.to_str().unwrap(), "config", "print"])).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("fullAbove = 75\n") && out.contains("conservationMin = 12.5\n"), "{out}");
+
+    // Finer than a micro-unit is refused, not silently rounded to zero.
+    std::fs::write(&file, "[tiers]\ncriticalMin = 0.0000001\n").unwrap();
+    let (ok, _, err) =
+        run(otonix(data_dir.path(), &None).args(["--config", file.to_str().unwrap(), "config", "print"])).await;
+    assert!(!ok);
+    assert!(err.contains("criticalMin") && err.contains("at most 6 decimals"), "{err}");
+}
+
+#[tokio::test]
 async fn every_command_has_help() {
     for args in [
         vec!["--help"],

@@ -256,9 +256,10 @@ async fn credit_transactions_write_credit_tier_and_transaction_events() {
     }
     let tier = of_type(&events, "agent.tier_changed")[0];
     assert_eq!((&tier.payload["from"], &tier.payload["to"]), (&json!("critical"), &json!("conservation")));
-    assert_eq!(tier.payload["credits"], 15.0);
+    // Money reads the same in events as in the API: whole amounts as integers (SPEC §2.1).
+    assert_eq!(tier.payload["credits"], json!(15));
     let credits = of_type(&events, "agent.credits_changed")[0];
-    assert_eq!((&credits.payload["delta"], &credits.payload["credits"]), (&json!(15.0), &json!(15.0)));
+    assert_eq!((&credits.payload["delta"], &credits.payload["credits"]), (&json!(15), &json!(15)));
     let created = of_type(&events, "transaction.created")[0];
     assert_eq!(created.subject_id.as_deref(), transaction["id"].as_str());
     let system = of_type(&events, "action.logged")[0];

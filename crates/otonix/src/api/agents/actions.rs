@@ -14,7 +14,7 @@ use crate::api::list::ListQuery;
 use crate::api::validate::Check;
 use crate::auth::Principal;
 use crate::clock::Millis;
-use crate::domain::ActionStatus;
+use crate::domain::{ActionStatus, AgentId};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::actions::{self, Action, ActionFilter, NewAction};
@@ -46,7 +46,8 @@ pub struct ActionView {
     /// Action id.
     pub id: String,
     /// The agent that acted.
-    pub agent_id: String,
+    #[schema(value_type = String)]
+    pub agent_id: AgentId,
     /// What it did.
     pub action: String,
     /// Free-text category (`system`, `infra`, `trade`, …).
@@ -108,7 +109,7 @@ fn valid_category(category: &str) -> bool {
 pub async fn log_action(
     State(state): State<AppState>,
     principal: Principal,
-    PathId(agent_id): PathId,
+    PathId(agent_id): PathId<AgentId>,
     ApiJson(body): ApiJson<LogActionRequest>,
 ) -> ApiResult<Response> {
     principal.require_authenticated()?;
@@ -123,14 +124,7 @@ pub async fn log_action(
     check.finish()?;
     let write = ActionWrite {
         key_id: principal.key_id().map(str::to_owned),
-        action: NewAction {
-            agent_id: agent_id.clone(),
-            action,
-            category,
-            details,
-            status,
-            autonomous: body.autonomous.unwrap_or(true),
-        },
+        action: NewAction { agent_id, action, category, details, status, autonomous: body.autonomous.unwrap_or(true) },
     };
     for _ in 0..2 {
         if let Some(action) = state.store.action(write.clone()).await? {
@@ -142,7 +136,7 @@ pub async fn log_action(
             };
             return Ok((StatusCode::CREATED, Json(logged)).into_response());
         }
-        explain_refusal(&state, &principal, &agent_id).await?;
+        explain_refusal(&state, &principal, agent_id).await?;
     }
     Err(ApiError::Conflict("the agent changed while logging; retry".into()))
 }
@@ -167,14 +161,14 @@ fn action_filter(query: &mut ListQuery) -> ActionFilter {
 pub async fn list_agent_actions(
     State(state): State<AppState>,
     principal: Principal,
-    PathId(agent_id): PathId,
+    PathId(agent_id): PathId<AgentId>,
     mut query: ListQuery,
 ) -> ApiResult<Response> {
     principal.require_authenticated()?;
     let mut filter = action_filter(&mut query);
     query.finish()?;
     let mut conn = state.store.read().await?;
-    let access = agents::access(&mut conn, &agent_id).await?.ok_or(ApiError::NotFound("agent"))?;
+    let access = agents::access(&mut conn, agent_id).await?.ok_or(ApiError::NotFound("agent"))?;
     principal.require_owner(&access.api_key_id)?;
     filter.agent_id = Some(agent_id);
     let page = actions::list(&mut conn, &filter, query.cursor, query.limit).await?;
@@ -195,7 +189,7 @@ pub async fn list_all_actions(
 ) -> ApiResult<Response> {
     principal.require_authenticated()?;
     let mut filter = action_filter(&mut query);
-    filter.agent_id = query.uuid("agentId");
+    filter.agent_id = query.agent_id("agentId");
     filter.owner_key_id = principal.key_id().map(str::to_owned);
     query.finish()?;
     let mut conn = state.store.read().await?;

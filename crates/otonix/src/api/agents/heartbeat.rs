@@ -11,6 +11,7 @@ use crate::api::extract::{OptionalJson, PathId};
 use crate::api::validate::Check;
 use crate::auth::Principal;
 use crate::domain::survival::{Health, Tier};
+use crate::domain::{AgentId, Usdc};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::hot::HeartbeatWrite;
@@ -34,7 +35,8 @@ pub struct HeartbeatReceipt {
     /// Always true.
     pub received: bool,
     /// The agent.
-    pub agent_id: String,
+    #[schema(value_type = String)]
+    pub agent_id: AgentId,
     /// When the next heartbeat is due.
     #[serde(serialize_with = "wire::timestamp")]
     #[schema(value_type = String, format = DateTime)]
@@ -44,9 +46,8 @@ pub struct HeartbeatReceipt {
     /// Current tier.
     pub survival_tier: Tier,
     /// Current credits.
-    #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
-    pub credits: i64,
+    pub credits: Usdc,
     /// Heartbeat interval recommended for the agent's tier, in seconds.
     pub recommended_heartbeat_interval: i64,
 }
@@ -59,7 +60,7 @@ pub struct HeartbeatReceipt {
 pub async fn send_heartbeat(
     State(state): State<AppState>,
     principal: Principal,
-    PathId(agent_id): PathId,
+    PathId(agent_id): PathId<AgentId>,
     OptionalJson(body): OptionalJson<HeartbeatRequest>,
 ) -> ApiResult<Json<HeartbeatReceipt>> {
     principal.require_authenticated()?;
@@ -81,8 +82,7 @@ pub async fn send_heartbeat(
         }
     };
     check.finish()?;
-    let write =
-        HeartbeatWrite { agent_id: agent_id.clone(), key_id: principal.key_id().map(str::to_owned), status, metrics };
+    let write = HeartbeatWrite { agent_id, key_id: principal.key_id().map(str::to_owned), status, metrics };
     // A write that did not apply is explained (404/403/409); if nothing explains it, the agent
     // changed between the two reads, and one retry settles it.
     for _ in 0..2 {
@@ -97,7 +97,7 @@ pub async fn send_heartbeat(
                 recommended_heartbeat_interval: state.tiers.recommended_heartbeat(applied.survival_tier),
             }));
         }
-        explain_refusal(&state, &principal, &agent_id).await?;
+        explain_refusal(&state, &principal, agent_id).await?;
     }
     Err(ApiError::Conflict("the agent changed during the heartbeat; retry".into()))
 }

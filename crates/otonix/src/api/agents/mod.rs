@@ -18,7 +18,7 @@ use super::extract::PathId;
 use super::list::ListQuery;
 use crate::auth::Principal;
 use crate::domain::heartbeat::may_write;
-use crate::domain::{AgentStatus, Health, Tier, WriteRefusal};
+use crate::domain::{AgentId, AgentStatus, Health, Tier, WriteRefusal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::agents::{self, AgentFilter};
@@ -66,17 +66,17 @@ pub async fn list_agents(
 pub async fn get_agent(
     State(state): State<AppState>,
     principal: Principal,
-    PathId(id): PathId,
+    PathId(id): PathId<AgentId>,
 ) -> ApiResult<Json<AgentView>> {
     principal.require_authenticated()?;
-    let agent = state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    let agent = state.store.agent(id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
     principal.require_owner(&agent.api_key_id)?;
     Ok(Json(AgentView::full(agent)))
 }
 
 /// Finds why a write to an agent did not apply: unknown (404), another key's (403) or
 /// terminated (409). `Ok(())` when none holds (the agent changed meanwhile; retry).
-pub(crate) async fn explain_refusal(state: &AppState, principal: &Principal, agent_id: &str) -> ApiResult<()> {
+pub(crate) async fn explain_refusal(state: &AppState, principal: &Principal, agent_id: AgentId) -> ApiResult<()> {
     let caller = principal.caller().ok_or(ApiError::Unauthenticated("authentication required: send X-API-Key"))?;
     let mut conn = state.store.read().await?;
     let access = agents::access(&mut conn, agent_id).await?.ok_or(ApiError::NotFound("agent"))?;

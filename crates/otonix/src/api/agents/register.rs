@@ -15,10 +15,11 @@ use crate::api::client_ip::client_ip;
 use crate::api::extract::ApiJson;
 use crate::api::validate::Check;
 use crate::auth::Principal;
+use crate::domain::{AgentId, Usdc};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::agents::{self, NewAgent};
-use crate::store::{keys, new_id};
+use crate::store::keys;
 
 /// Body of `POST /api/agents/register`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -119,10 +120,10 @@ pub async fn register_agent(
         }
     };
     let new_agent = NewAgent {
-        id: new_id(),
+        id: AgentId::generate(),
         api_key_id: owner,
         name,
-        survival_tier: state.tiers.tier(0, false),
+        survival_tier: state.tiers.tier(Usdc::ZERO, false),
         wallet_verified: wallet.is_some(),
         wallet_address,
         genesis_prompt,
@@ -145,7 +146,7 @@ pub async fn register_agent(
     keys::count_agent(&mut tx, &agent.api_key_id).await?;
     tx.commit().await?;
 
-    let id = agent.id.clone();
+    let id = agent.id;
     let body = RegisteredAgent {
         success: true,
         agent: AgentView::full(agent),

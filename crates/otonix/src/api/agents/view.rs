@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::clock::Millis;
-use crate::domain::{AgentStatus, Health, Tier};
+use crate::domain::{AgentId, AgentStatus, Health, Tier, Usdc};
 use crate::sanitize::{mask_address, mask_ip};
 use crate::store::agents::Agent;
 use crate::wire;
@@ -18,7 +18,8 @@ use crate::wire;
 #[schema(as = Agent)]
 pub struct AgentView {
     /// Agent id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: AgentId,
     /// Name.
     pub name: String,
     /// `active`, `inactive` or `terminated` (a `down` agent reads `inactive`).
@@ -28,9 +29,8 @@ pub struct AgentView {
     /// `full`, `conservation`, `critical` or `terminated`.
     pub survival_tier: Tier,
     /// Credit balance in USDC.
-    #[serde(serialize_with = "wire::money")]
     #[schema(value_type = f64)]
-    pub credits: i64,
+    pub credits: Usdc,
     /// EVM address of the agent's wallet (EIP-55).
     pub wallet_address: String,
     /// True when the server generated the wallet or its owner proved control of it.
@@ -62,7 +62,8 @@ pub struct AgentView {
     /// Number of child agents.
     pub children_count: i64,
     /// Parent agent, for children.
-    pub parent_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<AgentId>,
     /// The agent's last self-report from a heartbeat body; omitted from sanitized views.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_report: Option<serde_json::Value>,

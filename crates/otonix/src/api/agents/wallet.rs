@@ -12,6 +12,7 @@ use x402::proof::verify_wallet_signature;
 use super::AgentView;
 use crate::api::extract::{ApiJson, PathId};
 use crate::auth::Principal;
+use crate::domain::AgentId;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::agents;
@@ -34,23 +35,23 @@ pub struct VerifyWalletRequest {
 pub async fn verify_wallet(
     State(state): State<AppState>,
     principal: Principal,
-    PathId(id): PathId,
+    PathId(id): PathId<AgentId>,
     ApiJson(body): ApiJson<VerifyWalletRequest>,
 ) -> ApiResult<Json<AgentView>> {
     principal.require_authenticated()?;
     let now = state.now();
     let mut tx = state.store.begin().await?;
-    let access = agents::access(&mut tx, &id).await?.ok_or(ApiError::NotFound("agent"))?;
+    let access = agents::access(&mut tx, id).await?.ok_or(ApiError::NotFound("agent"))?;
     principal.require_owner(&access.api_key_id)?;
     let signature = body.signature.ok_or_else(|| ApiError::field("signature", "is required"))?;
     let signature = PaymentSignature::parse(&signature)
         .map_err(|_| ApiError::field("signature", "must be 0x followed by 65 bytes of hex"))?;
     let wallet = access.wallet_address.parse().map_err(ApiError::internal)?;
-    verify_wallet_signature(&id, wallet, &signature).map_err(|_| {
+    verify_wallet_signature(&id.to_string(), wallet, &signature).map_err(|_| {
         ApiError::field("signature", "is not the wallet's signature over `otonix wallet <agentId> <walletAddress>`")
     })?;
-    agents::verify_wallet(&mut tx, &id, now).await?;
+    agents::verify_wallet(&mut tx, id, now).await?;
     tx.commit().await?;
-    let agent = state.store.agent(&id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+    let agent = state.store.agent(id, state.now()).await?.ok_or(ApiError::NotFound("agent"))?;
     Ok(Json(AgentView::full(agent)))
 }

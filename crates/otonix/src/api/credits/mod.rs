@@ -16,6 +16,7 @@ use super::extract::{ApiJson, PathId, typed};
 use super::validate::Check;
 use super::x402::pay;
 use crate::auth::Principal;
+use crate::domain::{AgentId, Usdc};
 use crate::error::{ApiResult, ErrorBody};
 use crate::payments::{PaidRequest, canonical};
 use crate::state::AppState;
@@ -54,7 +55,7 @@ pub struct BuyCreditsRequest {
 pub async fn buy_credits(
     State(state): State<AppState>,
     principal: Principal,
-    PathId(agent_id): PathId,
+    PathId(agent_id): PathId<AgentId>,
     uri: Uri,
     headers: HeaderMap,
     ApiJson(raw): ApiJson<Value>,
@@ -63,7 +64,7 @@ pub async fn buy_credits(
     let body: BuyCreditsRequest = typed(raw.clone())?;
     let mut check = Check::new();
     let amount = check.required("amount", body.amount);
-    let amount = check.money("amount", amount, 10_000, 100_000 * 1_000_000);
+    let amount = check.money("amount", amount, Usdc::CENT, Usdc::whole(100_000));
     let (amount,) = check.finish_with((amount,))?;
     let request = PaidRequest {
         principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),

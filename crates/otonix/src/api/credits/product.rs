@@ -5,9 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::api::transactions::TransactionView;
-use crate::domain::{AgentStatus, TransactionType};
+use crate::domain::{AgentId, AgentStatus, TransactionType, Usdc};
 use crate::error::{ApiError, ApiResult};
-use crate::money::{MAX_BALANCE, micros_to_decimal, micros_to_json};
 use crate::payments::{Booking, Payments, Product, Quote};
 use crate::store::orders::Order;
 use crate::store::{Tx, agents};
@@ -21,9 +20,9 @@ pub struct Credits;
 #[serde(rename_all = "camelCase")]
 pub struct CreditsParams {
     /// The agent funded (its id as stored: lowercase).
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Micro-USDC to add.
-    pub amount: i64,
+    pub amount: Usdc,
 }
 
 impl Product for Credits {
@@ -33,14 +32,14 @@ impl Product for Credits {
 
     async fn quote(&self, engine: &Payments, params: &CreditsParams) -> ApiResult<Quote> {
         let mut conn = engine.store().read().await?;
-        let agent = agents::row(&mut conn, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+        let agent = agents::row(&mut conn, params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
         if agent.stored_status == AgentStatus::Terminated {
             return Err(ApiError::AgentTerminated);
         }
-        if agent.credits + params.amount > MAX_BALANCE {
-            return Err(ApiError::field("amount", crate::money::BEYOND_BOUND));
+        if agent.credits.checked_add(params.amount).is_none() {
+            return Err(ApiError::field("amount", Usdc::BEYOND_BOUND));
         }
-        let description = format!("Credits: {} USDC for agent {}", micros_to_decimal(params.amount), agent.name);
+        let description = format!("Credits: {} USDC for agent {}", params.amount, agent.name);
         Ok(Quote { amount: params.amount, description })
     }
 
@@ -55,15 +54,15 @@ impl Product for Credits {
         let booking = Booking {
             kind: TransactionType::Credit,
             category: "credits",
-            agent_id: Some(params.agent_id.clone()),
+            agent_id: Some(params.agent_id),
             description: format!("Credits bought with USDC (order {})", order.id),
             moves_credits: true,
         };
         let transaction = engine.book(tx, order, &booking).await?;
-        let agent = agents::row(tx, &params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
+        let agent = agents::row(tx, params.agent_id, engine.now()).await?.ok_or(ApiError::NotFound("agent"))?;
         Ok(json!({
             "success": true,
-            "agent": { "id": agent.id, "credits": micros_to_json(agent.credits), "survivalTier": agent.survival_tier },
+            "agent": { "id": agent.id, "credits": agent.credits, "survivalTier": agent.survival_tier },
             "transaction": TransactionView::full(transaction),
         }))
     }

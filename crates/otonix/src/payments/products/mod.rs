@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::Payments;
+use crate::domain::Usdc;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Tx;
 use crate::store::orders::Order;
@@ -22,7 +23,7 @@ use crate::store::orders::Order;
 #[derive(Debug, Clone)]
 pub struct Quote {
     /// Price in micro-USDC.
-    pub amount: i64,
+    pub amount: Usdc,
     /// What is bought, for the challenge and the receipt (`Credits: 25 USDC for agent a`).
     pub description: String,
 }

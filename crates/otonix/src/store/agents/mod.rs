@@ -10,9 +10,9 @@ pub use list::AgentFilter;
 pub(super) use list::list;
 
 use super::events::{self, NewEvent};
-use super::{Sql, StoreResult, get_bool, get_word};
+use super::{Sql, StoreResult, get_agent_id, get_bool, get_opt_agent_id, get_word};
 use crate::clock::Millis;
-use crate::domain::{AgentStatus, Health, Tier};
+use crate::domain::{AgentId, AgentStatus, Health, Tier, Usdc};
 
 /// An agent's row, as read at some time (health and the status it implies derived). The API's
 /// view of it, with the masking of SPEC §3.4, is `api::agents::view`.
@@ -21,7 +21,7 @@ pub struct Agent {
     /// Insertion order (the pagination key).
     pub seq: i64,
     /// Agent id.
-    pub id: String,
+    pub id: AgentId,
     /// Name.
     pub name: String,
     /// Effective status (a `down` agent stored `active` reads `inactive`).
@@ -30,8 +30,8 @@ pub struct Agent {
     pub health: Health,
     /// Survival tier.
     pub survival_tier: Tier,
-    /// Credit balance, micro-USDC.
-    pub credits: i64,
+    /// Credit balance.
+    pub credits: Usdc,
     /// EVM address of the agent's wallet (EIP-55).
     pub wallet_address: String,
     /// True when the server generated the wallet or its owner proved control of it.
@@ -55,7 +55,7 @@ pub struct Agent {
     /// Number of child agents.
     pub children_count: i64,
     /// Parent agent, for children.
-    pub parent_id: Option<String>,
+    pub parent_id: Option<AgentId>,
     /// The status the last heartbeat that sent one reported.
     pub reported_status: Option<String>,
     /// The metrics (JSON text) the last heartbeat that sent some reported.
@@ -88,7 +88,7 @@ pub const AGENT_COLUMNS: &str = "seq, id, name, status, survival_tier, credits, 
 pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
     let mut agent = Agent {
         seq: row.try_get("seq")?,
-        id: row.try_get("id")?,
+        id: get_agent_id(row, "id")?,
         name: row.try_get("name")?,
         status: AgentStatus::Active,
         health: Health::Pending,
@@ -105,7 +105,7 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
         api_key_id: row.try_get("api_key_id")?,
         total_actions: row.try_get("total_actions")?,
         children_count: row.try_get("children_count")?,
-        parent_id: row.try_get("parent_id")?,
+        parent_id: get_opt_agent_id(row, "parent_id")?,
         reported_status: row.try_get("reported_status")?,
         reported_metrics: row.try_get("reported_metrics")?,
         created_at: row.try_get("created_at")?,
@@ -121,7 +121,7 @@ pub fn from_row(row: &AnyRow, now: Millis) -> Result<Agent, sqlx::Error> {
 #[derive(Debug, Clone)]
 pub struct NewAgent {
     /// Agent id.
-    pub id: String,
+    pub id: AgentId,
     /// Owning key.
     pub api_key_id: String,
     /// Name.
@@ -148,7 +148,7 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
     let mut sql = Sql::insert(
         "agents",
         vec![
-            ("id", agent.id.as_str().into()),
+            ("id", agent.id.into()),
             ("api_key_id", agent.api_key_id.as_str().into()),
             ("name", agent.name.as_str().into()),
             ("status", AgentStatus::Active.as_str().into()),
@@ -173,18 +173,17 @@ pub async fn insert(conn: &mut AnyConnection, agent: &NewAgent, now: Millis) -> 
         "walletVerified": stored.wallet_verified, "model": stored.model, "heartbeatInterval": stored.heartbeat_interval,
         "survivalTier": stored.survival_tier, "status": stored.status, "parentId": stored.parent_id,
     });
-    let event = NewEvent::new("agent.registered", &stored.id, &payload)
-        .owned_by(Some(&stored.api_key_id))
-        .for_agent(&stored.id);
+    let event =
+        NewEvent::new("agent.registered", stored.id, &payload).owned_by(Some(&stored.api_key_id)).for_agent(stored.id);
     events::append(conn, &[event], now).await?;
     Ok(stored)
 }
 
 /// One agent's row by id, as stored: heartbeats not yet folded into it are missing. Handlers
 /// read agents through [`super::Store::agent`]; this is for reads inside a write's transaction.
-pub async fn row(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<Option<Agent>> {
+pub async fn row(conn: &mut AnyConnection, id: AgentId, now: Millis) -> StoreResult<Option<Agent>> {
     let mut sql = Sql::new(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = "));
-    sql.bind(id.to_owned());
+    sql.bind(id);
     Ok(sql.fetch_optional(&mut *conn).await?.map(|r| from_row(&r, now)).transpose()?)
 }
 
@@ -200,9 +199,9 @@ pub struct AgentAccess {
 }
 
 /// Reads the owner and status of an agent.
-pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<AgentAccess>> {
+pub async fn access(conn: &mut AnyConnection, id: AgentId) -> StoreResult<Option<AgentAccess>> {
     let mut sql = Sql::new("SELECT api_key_id, status, wallet_address FROM agents WHERE id = ");
-    sql.bind(id.to_owned());
+    sql.bind(id);
     let Some(row) = sql.fetch_optional(&mut *conn).await? else {
         return Ok(None);
     };
@@ -216,9 +215,9 @@ pub async fn access(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Ag
 /// Marks an agent's wallet verified (its owner proved control of it) and records the
 /// `agent.wallet_verified` event. False for no such agent.
 #[tracing::instrument(skip_all, fields(agent_id = %id))]
-pub async fn verify_wallet(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
+pub async fn verify_wallet(conn: &mut AnyConnection, id: AgentId, now: Millis) -> StoreResult<bool> {
     let mut sql = Sql::new("UPDATE agents SET wallet_verified = TRUE, updated_at = ");
-    sql.bind(now).push(" WHERE id = ").bind(id.to_owned()).push(" RETURNING api_key_id, wallet_address");
+    sql.bind(now).push(" WHERE id = ").bind(id).push(" RETURNING api_key_id, wallet_address");
     let Some(row) = sql.fetch_optional(&mut *conn).await? else {
         return Ok(false);
     };
@@ -236,11 +235,11 @@ pub async fn verified_agent_of(
     conn: &mut AnyConnection,
     api_key_id: &str,
     wallet: &str,
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<AgentId>> {
     let mut sql = Sql::new("SELECT id FROM agents WHERE wallet_verified = TRUE AND api_key_id = ");
     sql.bind(api_key_id.to_owned()).push(" AND wallet_address = ").bind(wallet.to_owned());
     // A living agent first: a refund to a terminated one would only be books.
     sql.push(" ORDER BY CASE WHEN status = ").bind(AgentStatus::Terminated.as_str());
     sql.push(" THEN 1 ELSE 0 END, seq LIMIT 1");
-    Ok(sql.fetch_optional(&mut *conn).await?.map(|r| r.try_get("id")).transpose()?)
+    Ok(sql.fetch_optional(&mut *conn).await?.map(|r| get_agent_id(&r, "id")).transpose()?)
 }

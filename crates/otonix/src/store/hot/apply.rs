@@ -15,7 +15,7 @@ use super::overlay::HeartbeatOverlay;
 use super::{ActionWrite, HeartbeatApplied, HeartbeatWrite};
 use crate::clock::Millis;
 use crate::domain::heartbeat::{BeatingAgent, HealthChange, may_write};
-use crate::domain::{AgentStatus, Caller, Tier};
+use crate::domain::{AgentId, AgentStatus, Caller, Tier, Usdc};
 use crate::store::actions::Action;
 use crate::store::events::{self, NewEvent};
 use crate::store::{Sql, StoreError, StoreResult, new_id, power_of_two_chunks};
@@ -27,7 +27,7 @@ pub type BatchResults = (Vec<Option<HeartbeatApplied>>, Vec<Option<Action>>);
 struct BatchAgent {
     beating: BeatingAgent,
     survival_tier: Tier,
-    credits: i64,
+    credits: Usdc,
 }
 
 /// The accepted heartbeats of one agent in a batch, merged: the latest time, the latest status
@@ -35,7 +35,7 @@ struct BatchAgent {
 #[derive(Debug, Clone)]
 pub(super) struct MergedBeat {
     /// The agent.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Its last heartbeat.
     pub at: Millis,
     /// When the next one is due.
@@ -103,9 +103,9 @@ async fn read_agents<D: BatchDb>(
     beats: &[&HeartbeatWrite],
     actions: &[&ActionWrite],
     overlay: Option<&HeartbeatOverlay>,
-) -> StoreResult<HashMap<String, BatchAgent>> {
-    let mut ids: Vec<&str> = beats.iter().map(|b| b.agent_id.as_str()).collect();
-    ids.extend(actions.iter().map(|a| a.action.agent_id.as_str()));
+) -> StoreResult<HashMap<AgentId, BatchAgent>> {
+    let mut ids: Vec<AgentId> = beats.iter().map(|b| b.agent_id).collect();
+    ids.extend(actions.iter().map(|a| a.action.agent_id));
     ids.sort_unstable();
     ids.dedup();
     let mut agents = HashMap::with_capacity(ids.len());
@@ -119,12 +119,16 @@ async fn read_agents<D: BatchDb>(
             sql.push(" FOR UPDATE");
         }
         for row in db.query(sql).await? {
-            let unfolded = overlay.and_then(|o| o.last_at(row.text(0)));
             // A row that cannot be read fails its own writes (left out: "not applied", and the
             // handler's read reports it), never the other requests of the batch.
+            let Some(id) = AgentId::parse(row.text(0)) else {
+                tracing::error!(agent_id = row.text(0), "an agent row has an id that is not a UUID");
+                continue;
+            };
+            let unfolded = overlay.and_then(|o| o.last_at(id));
             match batch_agent(&row, unfolded) {
                 Ok(agent) => {
-                    agents.insert(row.text(0).to_owned(), agent);
+                    agents.insert(id, agent);
                 }
                 Err(error) => tracing::error!(agent_id = row.text(0), %error, "an agent row cannot be read"),
             }
@@ -143,29 +147,29 @@ fn batch_agent(row: &Row, unfolded: Option<Millis>) -> StoreResult<BatchAgent> {
             last_heartbeat: row.opt_int(6).max(unfolded),
         },
         survival_tier: Tier::parse(row.text(3)).ok_or_else(|| corrupt("survival_tier"))?,
-        credits: row.int(4),
+        credits: Usdc::from_micros(row.int(4)).ok_or_else(|| corrupt("credits"))?,
     })
 }
 
 /// Decides every heartbeat in arrival order; returns the answers, one merged write per agent
 /// and the agents to reactivate.
 fn decide_heartbeats(
-    agents: &mut HashMap<String, BatchAgent>,
+    agents: &mut HashMap<AgentId, BatchAgent>,
     beats: &[&HeartbeatWrite],
     now: Millis,
     events: &mut Vec<NewEvent>,
-) -> (Vec<Option<HeartbeatApplied>>, Vec<MergedBeat>, Vec<String>) {
+) -> (Vec<Option<HeartbeatApplied>>, Vec<MergedBeat>, Vec<AgentId>) {
     let mut results = vec![None; beats.len()];
     let mut merged: Vec<MergedBeat> = Vec::new();
-    let mut merged_at: HashMap<&str, usize> = HashMap::new();
+    let mut merged_at: HashMap<AgentId, usize> = HashMap::new();
     let mut reactivate = Vec::new();
     for (index, beat) in beats.iter().enumerate() {
         let Some(agent) = agents.get_mut(&beat.agent_id) else { continue };
         let Ok(outcome) = agent.beating.beat(Caller::from_key(beat.key_id.as_deref()), now) else { continue };
         if let Some(change) = outcome.change {
-            events.push(health_changed(&beat.agent_id, &agent.beating.owner, &change));
+            events.push(health_changed(beat.agent_id, &agent.beating.owner, &change));
             if change.reactivates() {
-                reactivate.push(beat.agent_id.clone());
+                reactivate.push(beat.agent_id);
             }
         }
         results[index] = Some(HeartbeatApplied {
@@ -174,7 +178,7 @@ fn decide_heartbeats(
             credits: agent.credits,
             health_before: outcome.health_before,
         });
-        match merged_at.get(beat.agent_id.as_str()) {
+        match merged_at.get(&beat.agent_id) {
             Some(&at) => {
                 let write = &mut merged[at];
                 write.at = outcome.last_heartbeat;
@@ -187,9 +191,9 @@ fn decide_heartbeats(
                 }
             }
             None => {
-                merged_at.insert(&beat.agent_id, merged.len());
+                merged_at.insert(beat.agent_id, merged.len());
                 merged.push(MergedBeat {
-                    agent_id: beat.agent_id.clone(),
+                    agent_id: beat.agent_id,
                     at: outcome.last_heartbeat,
                     next_expected: outcome.next_expected,
                     interval_seconds: agent.beating.interval_seconds,
@@ -203,7 +207,7 @@ fn decide_heartbeats(
 }
 
 /// The `agent.health_changed` event of a heartbeat.
-fn health_changed(agent_id: &str, owner: &str, change: &HealthChange) -> NewEvent {
+fn health_changed(agent_id: AgentId, owner: &str, change: &HealthChange) -> NewEvent {
     let payload = json!({ "agentId": agent_id, "from": change.from, "to": change.to,
                           "statusFrom": change.status_from, "statusTo": change.status_to });
     NewEvent::new("agent.health_changed", agent_id, &payload).owned_by(Some(owner)).for_agent(agent_id)
@@ -218,7 +222,7 @@ async fn update_rows<D: BatchDb>(db: &mut D, merged: &[MergedBeat], now: Millis)
         sql.push("reported_metrics = COALESCE(v.column5, reported_metrics), updated_at = ").bind(now);
         sql.push(" FROM (VALUES ");
         for (i, beat) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" }).bind(&beat.agent_id).push(", ").bind(beat.at);
+            sql.push(if i == 0 { "(" } else { ", (" }).bind(beat.agent_id).push(", ").bind(beat.at);
             sql.push(", ").bind(beat.next_expected).push(", ").bind(&beat.status).push(", ").bind(&beat.metrics);
             sql.push(")");
         }
@@ -230,11 +234,11 @@ async fn update_rows<D: BatchDb>(db: &mut D, merged: &[MergedBeat], now: Millis)
 
 /// A heartbeat brings an inactive agent back (SPEC §4.2). Rare, so it is its own small
 /// statement, which keeps the common path from rewriting the status column and its indexes.
-async fn reactivate_agents<D: BatchDb>(db: &mut D, agent_ids: &[String]) -> StoreResult<()> {
+async fn reactivate_agents<D: BatchDb>(db: &mut D, agent_ids: &[AgentId]) -> StoreResult<()> {
     for chunk in power_of_two_chunks(agent_ids, 64) {
         let mut sql = Sql::new("UPDATE agents SET status = ");
         sql.bind(AgentStatus::Active.as_str()).push(" WHERE status = ").bind(AgentStatus::Inactive.as_str());
-        sql.push(" AND id IN ").bind_list(chunk);
+        sql.push(" AND id IN ").bind_list(chunk.iter().copied());
         db.execute(sql).await?;
     }
     Ok(())
@@ -242,7 +246,7 @@ async fn reactivate_agents<D: BatchDb>(db: &mut D, agent_ids: &[String]) -> Stor
 
 async fn apply_actions<D: BatchDb>(
     db: &mut D,
-    agents: &HashMap<String, BatchAgent>,
+    agents: &HashMap<AgentId, BatchAgent>,
     writes: &[&ActionWrite],
     now: Millis,
     events: &mut Vec<NewEvent>,
@@ -258,7 +262,7 @@ async fn apply_actions<D: BatchDb>(
             Some((index, agent.beating.owner.as_str()))
         })
         .collect();
-    let mut per_agent: HashMap<&str, i64> = HashMap::new();
+    let mut per_agent: HashMap<AgentId, i64> = HashMap::new();
     for chunk in power_of_two_chunks(&accepted, 64) {
         let mut sql = Sql::new(
             "INSERT INTO agent_actions (id, agent_id, api_key_id, action, category, details, status, autonomous, \
@@ -267,7 +271,7 @@ async fn apply_actions<D: BatchDb>(
         let mut inserted = Vec::with_capacity(chunk.len());
         for (i, &(index, owner)) in chunk.iter().enumerate() {
             let (id, a) = (new_id(), &writes[index].action);
-            sql.push(if i == 0 { "(" } else { ", (" }).bind(&id).push(", ").bind(&a.agent_id);
+            sql.push(if i == 0 { "(" } else { ", (" }).bind(&id).push(", ").bind(a.agent_id);
             sql.push(", ").bind(owner).push(", ").bind(&a.action).push(", ").bind(&a.category);
             sql.push(", ").bind(&a.details).push(", ").bind(a.status.as_str()).push(", ").bind(a.autonomous);
             sql.push(", ").bind(now).push(")");
@@ -284,7 +288,7 @@ async fn apply_actions<D: BatchDb>(
             let action = Action {
                 seq,
                 id,
-                agent_id: a.agent_id.clone(),
+                agent_id: a.agent_id,
                 action: a.action.clone(),
                 category: a.category.clone(),
                 details: a.details.clone(),
@@ -292,12 +296,12 @@ async fn apply_actions<D: BatchDb>(
                 autonomous: a.autonomous,
                 created_at: now,
             };
-            *per_agent.entry(&a.agent_id).or_default() += 1;
+            *per_agent.entry(a.agent_id).or_default() += 1;
             events.push(action.logged_event(owner));
             results[index] = Some(action);
         }
     }
-    let mut counts: Vec<(&str, i64)> = per_agent.into_iter().collect();
+    let mut counts: Vec<(AgentId, i64)> = per_agent.into_iter().collect();
     counts.sort_unstable();
     for chunk in power_of_two_chunks(&counts, 128) {
         let mut sql = Sql::new("UPDATE agents SET total_actions = total_actions + v.column2, updated_at = ");
@@ -316,9 +320,13 @@ mod tests {
     use super::*;
     use crate::domain::Health;
 
+    fn id(name: &str) -> AgentId {
+        AgentId::numbered(name.bytes().map(u128::from).sum())
+    }
+
     fn beat(agent: &str, key: Option<&str>, status: Option<&str>, metrics: Option<&str>) -> HeartbeatWrite {
         HeartbeatWrite {
-            agent_id: agent.into(),
+            agent_id: id(agent),
             key_id: key.map(str::to_owned),
             status: status.map(str::to_owned),
             metrics: metrics.map(str::to_owned),
@@ -333,8 +341,10 @@ mod tests {
             interval_seconds: 60,
             last_heartbeat: Some(0),
         };
-        let mut agents =
-            HashMap::from([("a".to_owned(), BatchAgent { beating: inactive, survival_tier: Tier::Full, credits: 7 })]);
+        let mut agents = HashMap::from([(
+            id("a"),
+            BatchAgent { beating: inactive, survival_tier: Tier::Full, credits: Usdc::MICRO },
+        )]);
         let writes = [
             beat("a", Some("k1"), Some("booting"), None),
             beat("a", Some("k2"), Some("hijacked"), Some("{\"x\":1}")),
@@ -350,14 +360,14 @@ mod tests {
         let answered: Vec<bool> = results.iter().map(Option::is_some).collect();
         assert_eq!(answered, [true, false, true, false, true], "another key's and an unknown agent's are refused");
         let first = results[0].as_ref().unwrap();
-        assert_eq!((first.health_before, first.credits, first.survival_tier), (Health::Down, 7, Tier::Full));
+        assert_eq!((first.health_before, first.credits, first.survival_tier), (Health::Down, Usdc::MICRO, Tier::Full));
         assert_eq!(results[4].as_ref().unwrap().health_before, Health::Up, "the second sees the first");
         assert_eq!(merged.len(), 1, "one row write for the agent");
         let write = &merged[0];
         assert_eq!((write.at, write.next_expected), (now, now + 60_000));
         assert_eq!(write.status.as_deref(), Some("ready"), "the latest status");
         assert_eq!(write.metrics.as_deref(), Some("{\"cpu\":1}"), "the latest metrics, never a refused write's");
-        assert_eq!(reactivate, ["a"]);
+        assert_eq!(reactivate, [id("a")]);
         assert_eq!(events.len(), 1, "one health change: down and inactive to up and active");
         assert_eq!(events[0].payload["from"], "down");
     }

@@ -6,10 +6,11 @@ use super::apply::MergedBeat;
 use super::db::BatchDb;
 use super::overlay::{HeartbeatOverlay, Recent};
 use crate::clock::Millis;
+use crate::domain::AgentId;
 use crate::store::{Sql, StoreError, StoreResult, power_of_two_chunks};
 
 /// Overlay entries to record once the batch is committed.
-pub type Committed = Vec<(String, Recent)>;
+pub type Committed = Vec<(AgentId, Recent)>;
 
 /// Journals merged heartbeats (one row per agent per batch) and returns the overlay entries to
 /// record once the batch is committed.
@@ -22,18 +23,19 @@ pub(super) async fn append<D: BatchDb>(
     for chunk in power_of_two_chunks(merged, 64) {
         let mut sql = Sql::new("INSERT INTO heartbeat_journal (agent_id, at, status, metrics) VALUES ");
         for (i, beat) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" }).bind(&beat.agent_id).push(", ").bind(beat.at);
+            sql.push(if i == 0 { "(" } else { ", (" }).bind(beat.agent_id).push(", ").bind(beat.at);
             sql.push(", ").bind(&beat.status).push(", ").bind(&beat.metrics).push(")");
         }
         // RETURNING promises no order: match the rows by agent (one row per agent per batch).
         sql.push(" RETURNING agent_id, seq");
         let rows = db.query(sql).await?;
-        let seqs: HashMap<&str, i64> = rows.iter().map(|row| (row.text(0), row.int(1))).collect();
+        let seqs: HashMap<Option<AgentId>, i64> =
+            rows.iter().map(|row| (AgentId::parse(row.text(0)), row.int(1))).collect();
         for beat in chunk {
             let seq = *seqs
-                .get(beat.agent_id.as_str())
+                .get(&Some(beat.agent_id))
                 .ok_or_else(|| StoreError::Corrupt("a journaled heartbeat is missing".into()))?;
-            let earlier = overlay.get(&beat.agent_id);
+            let earlier = overlay.get(beat.agent_id);
             let recent = Recent {
                 at: beat.at,
                 interval_seconds: beat.interval_seconds,
@@ -43,7 +45,7 @@ pub(super) async fn append<D: BatchDb>(
                 unfolded_since: earlier.as_ref().map_or(beat.at, |e| e.unfolded_since),
                 journal_seq: seq,
             };
-            committed.push((beat.agent_id.clone(), recent));
+            committed.push((beat.agent_id, recent));
         }
     }
     Ok(committed)
@@ -67,7 +69,7 @@ pub async fn fold<D: BatchDb>(db: &mut D, overlay: &HeartbeatOverlay, limit: usi
             sql.push("reported_metrics = COALESCE(v.column4, reported_metrics), updated_at = ").bind(now);
             sql.push(" FROM (VALUES ");
             for (i, (agent_id, recent)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" }).bind(agent_id).push(", ").bind(recent.at);
+                sql.push(if i == 0 { "(" } else { ", (" }).bind(*agent_id).push(", ").bind(recent.at);
                 sql.push(", ").bind(&recent.status).push(", ").bind(&recent.metrics).push(")");
             }
             sql.push(") AS v WHERE agents.id = v.column1");
@@ -102,9 +104,11 @@ pub async fn recover<D: BatchDb>(db: &mut D, overlay: &HeartbeatOverlay) -> Stor
          FROM heartbeat_journal j JOIN agents a ON a.id = j.agent_id ORDER BY j.seq",
     );
     let rows = db.query(sql).await?;
-    let mut entries: HashMap<String, Recent> = HashMap::new();
+    let mut entries: HashMap<AgentId, Recent> = HashMap::new();
     for row in &rows {
-        let (seq, agent_id, at) = (row.int(0), row.text(1).to_owned(), row.int(2));
+        let (seq, at) = (row.int(0), row.int(2));
+        let agent_id = AgentId::parse(row.text(1))
+            .ok_or_else(|| StoreError::Corrupt(format!("journal row {seq}: agent id {:?}", row.text(1))))?;
         let earlier = entries.remove(&agent_id);
         let status = (!row.text(3).is_empty()).then(|| row.text(3).to_owned());
         let metrics = (!row.text(4).is_empty()).then(|| row.text(4).to_owned());

@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use super::actions::{Action, NewAction};
 use super::{StoreError, StoreResult};
 use crate::clock::{Millis, SharedClock};
-use crate::domain::{Health, Tier};
+use crate::domain::{AgentId, Health, Tier, Usdc};
 use db::PoolBatchDb;
 use overlay::HeartbeatOverlay;
 use writer::{Deliver, Writer, spawn_on_own_thread};
@@ -40,7 +40,7 @@ use writer::{Deliver, Writer, spawn_on_own_thread};
 #[derive(Debug, Clone)]
 pub struct HeartbeatWrite {
     /// The agent.
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// The calling key; the agent must be its own.
     pub key_id: Option<String>,
     /// Optional self-reported status.
@@ -56,8 +56,8 @@ pub struct HeartbeatApplied {
     pub next_expected: Millis,
     /// Current tier.
     pub survival_tier: Tier,
-    /// Current credits, micro-units.
-    pub credits: i64,
+    /// Current credits.
+    pub credits: Usdc,
     /// Health just before this heartbeat.
     pub health_before: Health,
 }
@@ -136,14 +136,14 @@ impl HotWriter {
     /// Records a heartbeat; `None` if it did not apply.
     pub async fn heartbeat(&self, write: HeartbeatWrite) -> StoreResult<Option<HeartbeatApplied>> {
         let (reply, answer) = oneshot::channel();
-        let shard = self.shard(&write.agent_id);
+        let shard = self.shard(write.agent_id);
         Self::submit(shard, Job::Heartbeat(write, reply), answer).await
     }
 
     /// Records an action; `None` if it did not apply.
     pub async fn action(&self, write: ActionWrite) -> StoreResult<Option<Action>> {
         let (reply, answer) = oneshot::channel();
-        let shard = self.shard(&write.action.agent_id);
+        let shard = self.shard(write.action.agent_id);
         Self::submit(shard, Job::Action(write, reply), answer).await
     }
 
@@ -166,7 +166,7 @@ impl HotWriter {
     }
 
     /// The queue of the writer that owns `agent_id`.
-    fn shard(&self, agent_id: &str) -> &mpsc::UnboundedSender<Job> {
+    fn shard(&self, agent_id: AgentId) -> &mpsc::UnboundedSender<Job> {
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(agent_id);
         &self.shards[(hash % self.shards.len() as u64) as usize]
     }

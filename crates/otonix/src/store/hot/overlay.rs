@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::RwLock;
 
 use crate::clock::Millis;
+use crate::domain::AgentId;
 use crate::store::agents::Agent;
 
 /// The latest acknowledged heartbeat of an agent.
@@ -43,7 +44,7 @@ impl Recent {
 /// Unfolded heartbeats by agent id.
 #[derive(Debug, Default)]
 pub struct HeartbeatOverlay {
-    entries: RwLock<HashMap<String, Recent>>,
+    entries: RwLock<HashMap<AgentId, Recent>>,
     /// Counts folds. A reader that read agent rows before a fold committed, and looks here only
     /// after the fold dropped its entries, would miss those heartbeats: it compares this number
     /// before and after and reads again (see [`HeartbeatOverlay::apply`]).
@@ -52,13 +53,13 @@ pub struct HeartbeatOverlay {
 
 impl HeartbeatOverlay {
     /// The unfolded heartbeat of an agent, if any.
-    pub fn get(&self, agent_id: &str) -> Option<Recent> {
-        self.entries.read().get(agent_id).cloned()
+    pub fn get(&self, agent_id: AgentId) -> Option<Recent> {
+        self.entries.read().get(&agent_id).cloned()
     }
 
     /// When the agent's unfolded heartbeat arrived, if it has one.
-    pub fn last_at(&self, agent_id: &str) -> Option<Millis> {
-        self.entries.read().get(agent_id).map(|r| r.at)
+    pub fn last_at(&self, agent_id: AgentId) -> Option<Millis> {
+        self.entries.read().get(&agent_id).map(|r| r.at)
     }
 
     /// The fold generation, to take before reading agent rows.
@@ -94,7 +95,7 @@ impl HeartbeatOverlay {
     }
 
     /// Records committed heartbeats (keeping the earliest unfolded position of each agent).
-    pub fn record(&self, committed: Vec<(String, Recent)>) {
+    pub fn record(&self, committed: Vec<(AgentId, Recent)>) {
         let mut entries = self.entries.write();
         for (agent_id, mut recent) in committed {
             if let Some(existing) = entries.get(&agent_id) {
@@ -106,23 +107,23 @@ impl HeartbeatOverlay {
     }
 
     /// Up to `limit` agents, oldest unfolded first, to fold next.
-    pub fn oldest(&self, limit: usize) -> Vec<(String, Recent)> {
+    pub fn oldest(&self, limit: usize) -> Vec<(AgentId, Recent)> {
         let entries = self.entries.read();
-        let mut all: Vec<(&String, &Recent)> = entries.iter().collect();
+        let mut all: Vec<(&AgentId, &Recent)> = entries.iter().collect();
         if all.len() > limit {
             all.select_nth_unstable_by_key(limit, |(_, r)| r.first_unfolded);
             all.truncate(limit);
         }
-        all.into_iter().map(|(id, r)| (id.clone(), r.clone())).collect()
+        all.into_iter().map(|(id, r)| (*id, r.clone())).collect()
     }
 
     /// The journal position below which every row is folded once `slice` is (`None`: all).
-    pub fn boundary_after(&self, slice: &[(String, Recent)]) -> Option<i64> {
-        let folded: HashMap<&str, i64> = slice.iter().map(|(id, r)| (id.as_str(), r.journal_seq)).collect();
+    pub fn boundary_after(&self, slice: &[(AgentId, Recent)]) -> Option<i64> {
+        let folded: HashMap<AgentId, i64> = slice.iter().map(|(id, r)| (*id, r.journal_seq)).collect();
         let entries = self.entries.read();
         entries
             .iter()
-            .filter_map(|(id, recent)| match folded.get(id.as_str()) {
+            .filter_map(|(id, recent)| match folded.get(id) {
                 // Folded as it stands: it needs no journal row any more.
                 Some(&seq) if seq == recent.journal_seq => None,
                 // A newer heartbeat arrived while folding: only rows after the folded one count.
@@ -134,7 +135,7 @@ impl HeartbeatOverlay {
 
     /// Forgets folded heartbeats; an agent with a newer heartbeat stays, needing only the
     /// journal rows after the one that was folded.
-    pub fn forget_folded(&self, slice: &[(String, Recent)]) {
+    pub fn forget_folded(&self, slice: &[(AgentId, Recent)]) {
         let mut entries = self.entries.write();
         self.generation.fetch_add(1, Ordering::AcqRel);
         for (agent_id, folded) in slice {
@@ -186,19 +187,20 @@ mod tests {
     #[test]
     fn journal_rows_are_kept_until_every_heartbeat_they_hold_is_folded() {
         let overlay = HeartbeatOverlay::default();
-        overlay.record(vec![("a".into(), recent(10, 1, 3)), ("b".into(), recent(11, 2, 2))]);
+        let (a, b) = (AgentId::numbered(1), AgentId::numbered(2));
+        overlay.record(vec![(a, recent(10, 1, 3)), (b, recent(11, 2, 2))]);
         // A second heartbeat of `a` keeps its first unfolded position.
-        overlay.record(vec![("a".into(), recent(12, 4, 4))]);
-        assert_eq!(overlay.get("a").unwrap().first_unfolded, 1);
+        overlay.record(vec![(a, recent(12, 4, 4))]);
+        assert_eq!(overlay.get(a).unwrap().first_unfolded, 1);
 
         let slice = overlay.oldest(1);
-        assert_eq!(slice[0].0, "a");
+        assert_eq!(slice[0].0, a);
         // Folding `a` leaves `b`, whose rows start at 2.
         assert_eq!(overlay.boundary_after(&slice), Some(2));
         // A heartbeat of `a` arriving during the fold keeps `a`, needing rows after 4 only.
-        overlay.record(vec![("a".into(), recent(13, 5, 5))]);
+        overlay.record(vec![(a, recent(13, 5, 5))]);
         overlay.forget_folded(&slice);
-        assert_eq!(overlay.get("a").unwrap().first_unfolded, 5);
+        assert_eq!(overlay.get(a).unwrap().first_unfolded, 5);
         assert_eq!(overlay.len(), 2);
 
         let everything = overlay.oldest(10);

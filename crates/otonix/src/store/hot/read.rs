@@ -4,10 +4,11 @@
 use super::super::agents::{self, Agent, AgentFilter};
 use super::super::{Cursor, Page, Store, StoreResult};
 use crate::clock::Millis;
+use crate::domain::AgentId;
 
 impl Store {
     /// One agent as it is at `now`.
-    pub async fn agent(&self, id: &str, now: Millis) -> StoreResult<Option<Agent>> {
+    pub async fn agent(&self, id: AgentId, now: Millis) -> StoreResult<Option<Agent>> {
         let mut conn = self.read().await?;
         loop {
             let generation = self.fold_generation();
