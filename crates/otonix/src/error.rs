@@ -84,6 +84,28 @@ pub enum ApiError {
     /// 503: an upstream (chain, facilitator) is not available.
     #[error("{0}")]
     UpstreamUnavailable(String),
+    /// 503: the provider behind this endpoint is `off`.
+    #[error("the {0} provider is not configured on this server")]
+    ProviderNotConfigured(&'static str),
+    /// 502: a provider answered with an error or could not be read; its code and message go in
+    /// `details`.
+    #[error("{provider} answered with an error: {message}")]
+    UpstreamError {
+        /// Which provider (`vercel`, `cherry`).
+        provider: &'static str,
+        /// The HTTP status it answered, if it answered.
+        status: Option<u16>,
+        /// Its error code (`transport` when it could not be reached or read).
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// 429: too many requests (here or upstream); retry after the given seconds.
+    #[error("too many requests; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// 500: never shown in detail; the cause is logged.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -137,7 +159,11 @@ impl ApiError {
             | Self::PaymentPending { .. }
             | Self::PaymentAlreadyUsed
             | Self::OrderExpired => StatusCode::PAYMENT_REQUIRED,
-            Self::Unavailable(_) | Self::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::UpstreamUnavailable(_) | Self::ProviderNotConfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::UpstreamError { .. } => StatusCode::BAD_GATEWAY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -162,6 +188,9 @@ impl ApiError {
             Self::PaymentAlreadyUsed => "payment_already_used",
             Self::OrderExpired => "order_expired",
             Self::Unavailable(_) | Self::UpstreamUnavailable(_) => "unavailable",
+            Self::ProviderNotConfigured(_) => "provider_not_configured",
+            Self::UpstreamError { .. } => "upstream_error",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Internal(_) => "internal",
         }
     }
@@ -170,7 +199,12 @@ impl ApiError {
         let details = match self {
             Self::Validation(fields) => serde_json::to_value(fields).ok(),
             Self::PaymentInvalid { reason, .. } => Some(serde_json::json!({ "reason": reason })),
-            Self::PaymentPending { retry_after, .. } => Some(serde_json::json!({ "retryAfter": retry_after })),
+            Self::PaymentPending { retry_after, .. } | Self::RateLimited { retry_after } => {
+                Some(serde_json::json!({ "retryAfter": retry_after }))
+            }
+            Self::UpstreamError { provider, status, code, message } => {
+                Some(serde_json::json!({ "provider": provider, "status": status, "code": code, "message": message }))
+            }
             _ => None,
         };
         let message = match self {
@@ -196,7 +230,10 @@ impl IntoResponse for ApiError {
             tracing::warn!(reason, "upstream unavailable");
         }
         let mut response = (self.status(), axum::Json(self.body())).into_response();
-        if let Self::PaymentPending { retry_after, .. } = &self {
+        if let Self::UpstreamError { provider, status, code, .. } = &self {
+            tracing::warn!(provider, status, code, "upstream error");
+        }
+        if let Self::PaymentPending { retry_after, .. } | Self::RateLimited { retry_after } = &self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

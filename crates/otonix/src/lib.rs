@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod payments;
 pub mod private_files;
+pub mod providers;
 pub mod sanitize;
 pub mod state;
 pub mod store;
@@ -81,6 +82,7 @@ impl Application {
         }
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let state = AppState::new(Shared {
+            providers: providers::Providers::from_config(&config.providers),
             payments,
             tiers,
             key_cache: KeyCache::new(Duration::from_secs(config.auth.key_cache_seconds)),

@@ -30,6 +30,8 @@ pub struct Shared {
     pub tiers: TierRules,
     /// The x402 payment engine.
     pub payments: crate::payments::Payments,
+    /// The upstream providers.
+    pub providers: crate::providers::Providers,
 }
 
 impl AppState {

@@ -12,12 +12,14 @@ pub mod extract;
 mod keys;
 mod list;
 mod ops;
+mod provider_errors;
 mod references;
 mod request_id;
 mod sandboxes;
 mod store_errors;
 mod transactions;
 pub mod validate;
+mod vercel;
 mod x402;
 
 use std::any::Any;
@@ -69,6 +71,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(transactions::router())
         .merge(credits::router())
         .merge(x402::router())
+        .merge(vercel::router())
 }
 
 /// The absolute URL of `path` on this server: `publicUrl` when configured, else from `Host`.

@@ -6,6 +6,7 @@
 //! in `Debug` output or in `config print`, and in the file they may be written as `env:NAME`.
 
 mod payments;
+mod providers;
 mod secret;
 mod settings;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{TierRules, Usdc};
 
 pub use payments::{DEV_ASSET, DEV_CHAIN_ID, Failpoint, PaymentMode, PaymentsConfig, redact_url};
+pub use providers::{ProviderMode, ProvidersConfig, VercelConfig};
 pub use secret::Secret;
 pub use settings::{ENVIRONMENT_SETTINGS, Overrides};
 
@@ -43,6 +45,8 @@ pub struct Config {
     pub batching: BatchConfig,
     /// x402 payments.
     pub payments: PaymentsConfig,
+    /// Upstream providers.
+    pub providers: ProvidersConfig,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             tiers: TierConfig::default(),
             batching: BatchConfig::default(),
             payments: PaymentsConfig::default(),
+            providers: ProvidersConfig::default(),
         }
     }
 }
@@ -300,6 +305,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "tiers must satisfy 0 <= criticalMin <= conservationMin <= fullAbove".into(),
             ));
+        }
+        if self.providers.vercel.markup_percent > 1000 {
+            return Err(ConfigError::Invalid("providers.vercel.markupPercent must be between 0 and 1000".into()));
         }
         if self.database.pool_size == 0 || self.batching.max_batch == 0 || self.batching.postgres_writers == 0 {
             return Err(ConfigError::Invalid(

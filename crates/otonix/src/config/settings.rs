@@ -69,6 +69,10 @@ pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
         };
         Ok(())
     }),
+    ("OTONIX_VERCEL_MODE", "providers.vercel.mode", |c, v| {
+        c.providers.vercel.mode = super::ProviderMode::parse(v).ok_or("expected `simulated` or `off`")?;
+        Ok(())
+    }),
     ("OTONIX_PAYMENTS_MODE", "payments.mode", |c, v| {
         c.payments.mode = super::PaymentMode::parse(v).ok_or("expected `dev`, `chain` or `facilitator`")?;
         Ok(())

@@ -73,6 +73,25 @@ impl Usdc {
         Self::from_micros(self.0 - other.0)
     }
 
+    /// `count` times the amount; `None` beyond ±[`Usdc::MAX`].
+    pub const fn times(self, count: i64) -> Option<Self> {
+        match self.0.checked_mul(count) {
+            Some(product) => Self::from_micros(product),
+            None => None,
+        }
+    }
+
+    /// The amount plus `percent` of it, rounded up to the micro-unit (a price with a markup);
+    /// `None` beyond ±[`Usdc::MAX`].
+    pub const fn plus_percent(self, percent: u32) -> Option<Self> {
+        let scaled = self.0 as i128 * (100 + percent as i128);
+        Self::from_micros_i128(if scaled >= 0 { (scaled + 99) / 100 } else { scaled / 100 })
+    }
+
+    const fn from_micros_i128(micros: i128) -> Option<Self> {
+        if micros >= -(Self::MAX.0 as i128) && micros <= Self::MAX.0 as i128 { Some(Self(micros as i64)) } else { None }
+    }
+
     /// The sum, held at ±[`Usdc::MAX`] (for reports that add up many amounts).
     pub const fn saturating_add(self, other: Self) -> Self {
         match self.checked_add(other) {
@@ -220,6 +239,17 @@ mod tests {
         assert_eq!(Usdc::whole(50).to_json(), serde_json::json!(50));
         assert_eq!(Usdc::from_micros(9_990_000).unwrap().to_string(), "9.99");
         assert_eq!(Usdc::from_micros(-1).unwrap().to_string(), "-0.000001");
+    }
+
+    #[test]
+    fn multiplies_and_marks_up_within_the_bound() {
+        let price = Usdc::from_decimal("11.25").unwrap();
+        assert_eq!(price.times(2), Usdc::from_decimal("22.5").ok());
+        assert_eq!(Usdc::MAX.times(2), None);
+        assert_eq!(price.plus_percent(0), Some(price));
+        assert_eq!(price.plus_percent(10), Usdc::from_decimal("12.375").ok());
+        assert_eq!(Usdc::MICRO.plus_percent(1), Usdc::from_micros(2), "rounded up, never down");
+        assert_eq!(Usdc::MAX.plus_percent(1), None);
     }
 
     #[test]

@@ -38,4 +38,5 @@ mod replicas;
 mod request_tracing;
 mod rpc_proxy;
 mod validation;
+mod vercel;
 mod wallets;

@@ -1,0 +1,65 @@
+//! The upstream providers (SPEC §6): what the handlers and the automation engine ask of a domain
+//! registrar and a compute provider, behind traits, so that a live client and a simulator are
+//! interchangeable. A provider is `simulated` (the embedded default) or `off`; the provider
+//! error says what went wrong upstream, and `api` maps it to SPEC §2.2.
+
+pub mod vercel;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use crate::config::ProviderMode;
+pub use vercel::DomainRegistrar;
+
+/// What went wrong asking an upstream.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider is `off`.
+    #[error("the provider is not configured")]
+    NotConfigured,
+    /// The upstream answered with an error.
+    #[error("upstream {status}: {code}: {message}")]
+    Upstream {
+        /// HTTP status the upstream answered.
+        status: u16,
+        /// The upstream's error code (`tld_not_supported`, …).
+        code: String,
+        /// The upstream's message.
+        message: String,
+        /// How long the upstream asked to wait (429, 503).
+        retry_after: Option<Duration>,
+    },
+    /// The upstream could not be reached or answered something unreadable.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+impl ProviderError {
+    /// An upstream error without a wait.
+    pub fn upstream(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self::Upstream { status, code: code.to_owned(), message: message.into(), retry_after: None }
+    }
+}
+
+/// The providers of this server, as configured.
+#[derive(Clone)]
+pub struct Providers {
+    /// The domain registrar (Vercel); `None` when `off`.
+    pub vercel: Option<Arc<dyn DomainRegistrar>>,
+}
+
+impl Providers {
+    /// The providers of a configuration.
+    pub fn from_config(config: &crate::config::ProvidersConfig) -> Self {
+        let vercel: Option<Arc<dyn DomainRegistrar>> = match config.vercel.mode {
+            ProviderMode::Simulated => Some(Arc::new(vercel::SimulatedRegistrar)),
+            ProviderMode::Off => None,
+        };
+        Self { vercel }
+    }
+
+    /// The registrar, or [`ProviderError::NotConfigured`].
+    pub fn registrar(&self) -> Result<&dyn DomainRegistrar, ProviderError> {
+        self.vercel.as_deref().ok_or(ProviderError::NotConfigured)
+    }
+}
