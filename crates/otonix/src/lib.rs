@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod automation;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -71,7 +72,9 @@ impl Application {
             .await
             .context("starting the batch writer")?;
         let tiers = config.tiers.rules();
-        let payments = payments::Payments::new(&config.payments, api::products(), store.clone(), clock.clone(), tiers)
+        let providers = providers::Providers::new(&config.providers, &store, &clock);
+        let products = api::products(&providers, &config.providers);
+        let payments = payments::Payments::new(&config.payments, products, store.clone(), clock.clone(), tiers)
             .context("configuring payments")?;
         payments.check_chain().await.context("checking the payment chain")?;
         if config.payments.mode == config::PaymentMode::Dev && !config.bind.ip().is_loopback() {
@@ -82,7 +85,7 @@ impl Application {
         }
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let state = AppState::new(Shared {
-            providers: providers::Providers::from_config(&config.providers),
+            providers,
             payments,
             tiers,
             key_cache: KeyCache::new(Duration::from_secs(config.auth.key_cache_seconds)),
@@ -97,7 +100,10 @@ impl Application {
             startup_ms = started.elapsed().as_millis() as u64,
             "otonix is ready"
         );
-        let background = vec![tokio::spawn(payment_sweep(state.clone()))];
+        let background = vec![
+            tokio::spawn(payment_sweep(state.clone())),
+            tokio::spawn(automation::registrar::follow_registrations(state.clone())),
+        ];
         Ok(Self { router: api::router(state), listener, store, writers: writer_handles, background })
     }
 

@@ -7,20 +7,20 @@ mod client_ip;
 mod compute;
 mod credits;
 mod dns;
-mod domains;
+pub(crate) mod domains;
 pub mod extract;
 mod keys;
 mod list;
 mod ops;
-mod provider_errors;
-mod references;
+pub(crate) mod provider_errors;
+pub(crate) mod references;
 mod request_id;
 mod sandboxes;
 mod store_errors;
 mod transactions;
 pub mod validate;
 mod vercel;
-mod x402;
+pub(crate) mod x402;
 
 use std::any::Any;
 
@@ -84,8 +84,13 @@ pub(crate) fn public_url(state: &AppState, headers: &axum::http::HeaderMap, path
 }
 
 /// Every product this server sells (the paid endpoints), for the payment engine.
-pub fn products() -> crate::payments::Products {
-    crate::payments::Products::default().with(credits::Credits)
+pub fn products(
+    providers: &crate::providers::Providers,
+    config: &crate::config::ProvidersConfig,
+) -> crate::payments::Products {
+    let domain =
+        vercel::register::DomainPurchase { registrar: providers.vercel.clone(), markup: config.vercel.markup_percent };
+    crate::payments::Products::default().with(credits::Credits).with(domain)
 }
 
 /// The complete application router.

@@ -216,6 +216,12 @@ impl Payments {
         }
     }
 
+    /// Refunds, in `tx` and at most once, a delivered order whose purchase then failed upstream
+    /// (see [`refund::refund_delivered`]). False when there was nothing to refund.
+    pub async fn refund_delivered(&self, tx: &mut Tx, order_id: &str, why: &str) -> ApiResult<bool> {
+        refund::refund_delivered(self, tx, order_id, why).await
+    }
+
     /// Books a delivered order in `tx`: a `transactions` row with the settlement's hash (unique
     /// among the engine's own rows), moving the agent's credits when the booking says so.
     pub async fn book(&self, tx: &mut Tx, order: &Order, booking: &Booking) -> ApiResult<Transaction> {

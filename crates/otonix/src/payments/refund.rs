@@ -28,6 +28,21 @@ pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
     Ok(())
 }
 
+/// Refunds, in `tx`, a delivered order whose purchase then failed upstream (a registrar order
+/// that failed): once, whoever asks. False when it was not delivered (or is refunded already).
+#[tracing::instrument(skip_all, fields(order_id = %order_id))]
+pub async fn refund_delivered(engine: &Payments, tx: &mut Tx, order_id: &str, why: &str) -> ApiResult<bool> {
+    let Some(order) = orders::get(tx, order_id).await? else { return Ok(false) };
+    if !orders::mark_refunded_after_delivery(tx, order_id, engine.now()).await? {
+        return Ok(false);
+    }
+    let payer = order.payer.clone().unwrap_or_default();
+    let description = format!("Refund of order {} ({}): {why}", order.id, order.description);
+    give_back(engine, tx, &order, &payer, description, order.tx_hash.as_deref()).await?;
+    tracing::warn!(order_id, why, "delivered order refunded after its purchase failed upstream");
+    Ok(true)
+}
+
 /// Books the return of `order.amount` paid by `payer` (in `settlement_tx`), in `tx`: a credit to
 /// the order's key's agent whose verified wallet is the payer's (a living one first, with room
 /// in its balance), else a `pending` credit owed to the payer.

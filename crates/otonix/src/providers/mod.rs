@@ -8,7 +8,9 @@ pub mod vercel;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::SharedClock;
 pub use crate::config::ProviderMode;
+use crate::store::Store;
 pub use vercel::DomainRegistrar;
 
 /// What went wrong asking an upstream.
@@ -49,10 +51,10 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// The providers of a configuration.
-    pub fn from_config(config: &crate::config::ProvidersConfig) -> Self {
+    /// The providers of a configuration; simulators keep their state in `store`.
+    pub fn new(config: &crate::config::ProvidersConfig, store: &Store, clock: &SharedClock) -> Self {
         let vercel: Option<Arc<dyn DomainRegistrar>> = match config.vercel.mode {
-            ProviderMode::Simulated => Some(Arc::new(vercel::SimulatedRegistrar)),
+            ProviderMode::Simulated => Some(Arc::new(vercel::SimulatedRegistrar::new(store.clone(), clock.clone()))),
             ProviderMode::Off => None,
         };
         Self { vercel }

@@ -64,10 +64,10 @@ pub struct Domain {
     pub updated_at: Millis,
 }
 
-const COLUMNS: &str = "seq, id, name, status, registered_at, expires_at, auto_renew, dns_records, sandbox_id, \
+pub(super) const COLUMNS: &str = "seq, id, name, status, registered_at, expires_at, auto_renew, dns_records, sandbox_id, \
     agent_id, registrar, api_key_id, created_at, updated_at";
 
-fn from_row(row: &AnyRow) -> Result<Domain, sqlx::Error> {
+pub(super) fn from_row(row: &AnyRow) -> Result<Domain, sqlx::Error> {
     let records: String = row.try_get("dns_records")?;
     Ok(Domain {
         seq: row.try_get("seq")?,
@@ -89,6 +89,13 @@ fn from_row(row: &AnyRow) -> Result<Domain, sqlx::Error> {
 
 fn records_json(records: &[DnsRecord]) -> String {
     serde_json::to_string(records).unwrap_or_else(|_| "[]".into())
+}
+
+/// The domain record of a name, if any.
+pub async fn by_name(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<Domain>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE name = "));
+    sql.bind(name);
+    Ok(sql.fetch_optional(&mut *conn).await?.map(|r| from_row(&r)).transpose()?)
 }
 
 /// Inserts a domain record and its `domain.created` event. A taken name violates
@@ -121,7 +128,7 @@ pub async fn insert(conn: &mut AnyConnection, domain: &Domain, now: Millis) -> S
     Ok(stored)
 }
 
-fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
+pub(super) fn domain_event(kind: &'static str, domain: &Domain) -> NewEvent {
     let payload = serde_json::json!({
         "id": domain.id, "name": domain.name, "status": domain.status, "autoRenew": domain.auto_renew,
         "expiresAt": domain.expires_at.map(crate::clock::format_rfc3339), "agentId": domain.agent_id, "sandboxId": domain.sandbox_id,

@@ -47,6 +47,8 @@ pub enum Unique {
     BookedTxHash,
     /// A domain's name.
     DomainName,
+    /// A name with an order under way or sold, in the simulated registrar.
+    SimulatedSale,
 }
 
 impl Unique {
@@ -55,6 +57,7 @@ impl Unique {
         match self {
             Self::BookedTxHash => "transactions_tx_hash_booked",
             Self::DomainName => "domains_name",
+            Self::SimulatedSale => "sim_registrar_orders_live_domain",
         }
     }
 
@@ -63,6 +66,7 @@ impl Unique {
         match self {
             Self::BookedTxHash => "transactions.tx_hash",
             Self::DomainName => "domains.name",
+            Self::SimulatedSale => "sim_registrar_orders.domain",
         }
     }
 }

@@ -21,7 +21,9 @@ pub mod hot;
 pub mod keys;
 pub mod leases;
 pub mod orders;
+pub mod registrations;
 pub mod sandboxes;
+pub mod sim_registrar;
 mod sql;
 pub mod transactions;
 

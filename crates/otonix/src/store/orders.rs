@@ -342,6 +342,15 @@ pub async fn mark_refunded(conn: &mut AnyConnection, id: &str, claim_key: &str, 
     Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
 }
 
+/// `delivered → refunded`, for a purchase that failed upstream after it was delivered (a
+/// registrar order that failed). False when it was not delivered (refunded already).
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub async fn mark_refunded_after_delivery(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<bool> {
+    let mut sql = Sql::new("UPDATE payment_orders SET status = 'refunded', updated_at = ");
+    sql.bind(now).push(" WHERE status = 'delivered' AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
 /// `open → expired` for an open order past its expiry.
 #[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn expire(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<()> {

@@ -39,4 +39,5 @@ mod request_tracing;
 mod rpc_proxy;
 mod validation;
 mod vercel;
+mod vercel_register;
 mod wallets;

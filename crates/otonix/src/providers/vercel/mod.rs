@@ -1,4 +1,5 @@
-//! The domain registrar (Vercel's registrar API): availability and price of a name. Upstream
+//! The domain registrar (Vercel's registrar API): availability and price of a name, buying it
+//! (an order the registrar completes later) and what it knows of a name it sold. Upstream
 //! prices are US dollars, sent as numbers or strings; they are read exactly, as [`Usdc`]
 //! amounts (the registrar's dollar and the token's are counted one for one, SPEC §6.1).
 
@@ -7,6 +8,7 @@ mod sim;
 use serde::{Deserialize, Deserializer};
 
 use super::ProviderError;
+use crate::clock::Millis;
 use crate::domain::{DomainName, Usdc};
 pub use sim::SimulatedRegistrar;
 
@@ -27,6 +29,53 @@ pub struct DomainPrice {
     pub renewal_price: Usdc,
 }
 
+/// A purchase to place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyDomain {
+    /// Years to buy.
+    pub years: u32,
+    /// Whether the registrar renews the name itself.
+    pub auto_renew: bool,
+    /// The price agreed (the registrar refuses another: `expected_price_mismatch`).
+    pub expected_price: Usdc,
+    /// Ours: the payment order that pays for it, so that a retried purchase is found, not
+    /// placed twice.
+    pub reference: String,
+}
+
+/// Where a registrar order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    /// Not done yet.
+    Purchasing,
+    /// The name is bought.
+    Completed,
+    /// The purchase failed; nothing was bought.
+    Failed,
+}
+
+/// A registrar order (`GET /v1/registrar/orders/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarOrder {
+    /// The registrar's order id.
+    pub id: String,
+    /// Where it is.
+    pub state: OrderState,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// What the registrar knows of a name it sold (`GET /v5/domains/{domain}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisteredDomain {
+    /// When it was bought.
+    pub bought_at: Option<Millis>,
+    /// When it expires.
+    pub expires_at: Option<Millis>,
+    /// Whether the registrar renews it.
+    pub auto_renew: bool,
+}
+
 /// What the registrar must be able to do.
 #[async_trait::async_trait]
 pub trait DomainRegistrar: Send + Sync {
@@ -41,6 +90,15 @@ pub trait DomainRegistrar: Send + Sync {
 
     /// The name's price for `years` (the TLD's minimum when `None`).
     async fn price(&self, domain: &DomainName, years: Option<u32>) -> Result<DomainPrice, ProviderError>;
+
+    /// Buys the name; returns the registrar's order id. The purchase completes later.
+    async fn buy(&self, domain: &DomainName, purchase: &BuyDomain) -> Result<String, ProviderError>;
+
+    /// A registrar order.
+    async fn order(&self, order_id: &str) -> Result<RegistrarOrder, ProviderError>;
+
+    /// A name the registrar sold to this account.
+    async fn registered(&self, domain: &DomainName) -> Result<RegisteredDomain, ProviderError>;
 }
 
 /// Reads a price given as a JSON number (`11.25`) or a string (`"11.25"`).

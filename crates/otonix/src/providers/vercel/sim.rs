@@ -1,12 +1,22 @@
 //! The simulated registrar: Vercel's registrar answers, without Vercel. It sells the TLDs of
 //! [`TLD_PRICES`] at those yearly prices, refuses other TLDs (`tld_not_supported`) and names
 //! shorter than three characters (`domain_too_short`) with the registrar's flat error shape,
-//! and treats a few well-known names, and every name whose first label starts with `taken`, as
-//! already registered.
+//! and treats a few well-known names, every name whose first label starts with `taken`, and
+//! every name it sold as registered. An order stays `purchasing` for [`PURCHASE_MS`] of the
+//! server's clock, then completes, except for names whose first label starts with `fail`,
+//! whose order fails (`unexpected-error`). Its orders and sales are kept in the database.
 
-use super::{DomainPrice, DomainRegistrar, MAX_YEARS};
+use super::{BuyDomain, DomainPrice, DomainRegistrar, MAX_YEARS, OrderState, RegisteredDomain, RegistrarOrder};
+use crate::clock::SharedClock;
 use crate::domain::{DomainName, Usdc};
 use crate::providers::ProviderError;
+use crate::store::sim_registrar::{self, SimOrder};
+use crate::store::{Store, StoreError, Unique};
+
+/// How long a simulated order stays `purchasing`.
+pub const PURCHASE_MS: i64 = 2_000;
+
+const YEAR_MS: i64 = 365 * 24 * 3_600 * 1_000;
 
 /// The TLDs the simulator sells and their price for one year, in US dollars (cents).
 pub const TLD_PRICES: &[(&str, i64)] = &[
@@ -25,10 +35,23 @@ pub const TLD_PRICES: &[(&str, i64)] = &[
 const REGISTERED: &[&str] = &["google.com", "example.com", "vercel.com", "otonix.ai", "openai.com", "github.com"];
 
 /// A registrar simulated in process.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SimulatedRegistrar;
+#[derive(Clone)]
+pub struct SimulatedRegistrar {
+    store: Store,
+    clock: SharedClock,
+}
+
+/// The simulator's database failing reads as the upstream failing.
+fn unavailable(error: StoreError) -> ProviderError {
+    ProviderError::Transport(format!("the simulated registrar's state cannot be read: {error}"))
+}
 
 impl SimulatedRegistrar {
+    /// A simulator keeping its state in `store`, on `clock`'s time.
+    pub fn new(store: Store, clock: SharedClock) -> Self {
+        Self { store, clock }
+    }
+
     /// The yearly price of a name, or the registrar's refusal.
     fn yearly_price(domain: &DomainName) -> Result<Usdc, ProviderError> {
         let (label, tld) = domain.as_str().split_once('.').unwrap_or((domain.as_str(), ""));
@@ -55,8 +78,11 @@ impl DomainRegistrar for SimulatedRegistrar {
 
     async fn availability(&self, domain: &DomainName) -> Result<bool, ProviderError> {
         Self::yearly_price(domain)?;
-        let taken = REGISTERED.contains(&domain.as_str()) || domain.as_str().starts_with("taken");
-        Ok(!taken)
+        if REGISTERED.contains(&domain.as_str()) || domain.as_str().starts_with("taken") {
+            return Ok(false);
+        }
+        let mut conn = self.store.read().await.map_err(unavailable)?;
+        Ok(!sim_registrar::is_taken(&mut conn, domain.as_str()).await.map_err(unavailable)?)
     }
 
     async fn price(&self, domain: &DomainName, years: Option<u32>) -> Result<DomainPrice, ProviderError> {
@@ -72,29 +98,75 @@ impl DomainRegistrar for SimulatedRegistrar {
         let price = yearly.times(i64::from(years)).expect("ten years of the dearest TLD are within bounds");
         Ok(DomainPrice { years, purchase_price: price, renewal_price: price })
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn name(text: &str) -> DomainName {
-        DomainName::parse(text).unwrap()
+    async fn buy(&self, domain: &DomainName, purchase: &BuyDomain) -> Result<String, ProviderError> {
+        let price = self.price(domain, Some(purchase.years)).await?;
+        if price.purchase_price != purchase.expected_price {
+            let message = format!("The expected price does not match the current price of {}", price.purchase_price);
+            return Err(ProviderError::upstream(400, "expected_price_mismatch", message));
+        }
+        let order = SimOrder {
+            id: format!("ord_{}", uuid::Uuid::new_v4().simple()),
+            domain: domain.as_str().to_owned(),
+            years: i64::from(purchase.years),
+            auto_renew: purchase.auto_renew,
+            price: price.purchase_price,
+            status: "purchasing".into(),
+            error_code: None,
+            created_at: 0,
+        };
+        let mut conn = self.store.read().await.map_err(unavailable)?;
+        // A retry of the same purchase finds its order; anyone else finds the name taken.
+        if let Some(placed) = sim_registrar::order_for(&mut conn, &purchase.reference).await.map_err(unavailable)? {
+            return Ok(placed.id);
+        }
+        let taken = || ProviderError::upstream(400, "domain_not_available", "The domain is not available");
+        if !self.availability(domain).await? {
+            return Err(taken());
+        }
+        drop(conn);
+        let mut tx = self.store.begin().await.map_err(unavailable)?;
+        match sim_registrar::place_order(&mut tx, &purchase.reference, &order, self.clock.now_ms()).await {
+            Ok(()) => {
+                tx.commit().await.map_err(|e| unavailable(e.into()))?;
+                Ok(order.id)
+            }
+            Err(error) if error.violates(Unique::SimulatedSale) => Err(taken()),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
-    #[tokio::test]
-    async fn the_simulator_answers_like_the_registrar() {
-        let sim = SimulatedRegistrar;
-        assert_eq!(sim.availability(&name("fresh-agent.com")).await, Ok(true));
-        assert_eq!(sim.availability(&name("google.com")).await, Ok(false));
-        assert_eq!(sim.availability(&name("taken-by-someone.dev")).await, Ok(false));
-        let price = sim.price(&name("fresh-agent.com"), Some(2)).await.unwrap();
-        assert_eq!((price.years, price.purchase_price.to_string()), (2, "22.5".to_owned()));
-        let refusal = sim.availability(&name("fresh-agent.museum")).await.unwrap_err();
-        assert!(
-            matches!(refusal, ProviderError::Upstream { status: 400, ref code, .. } if code == "tld_not_supported")
-        );
-        let refusal = sim.price(&name("ab.com"), None).await.unwrap_err();
-        assert!(matches!(refusal, ProviderError::Upstream { ref code, .. } if code == "domain_too_short"));
+    async fn order(&self, order_id: &str) -> Result<RegistrarOrder, ProviderError> {
+        let mut tx = self.store.begin().await.map_err(unavailable)?;
+        let Some(order) = sim_registrar::order(&mut tx, order_id).await.map_err(unavailable)? else {
+            return Err(ProviderError::upstream(404, "not_found", format!("Order {order_id} not found")));
+        };
+        let now = self.clock.now_ms();
+        if order.status == "purchasing" && now >= order.created_at + PURCHASE_MS {
+            let outcome = if order.domain.starts_with("fail") {
+                Err("unexpected-error")
+            } else {
+                Ok(now + order.years * YEAR_MS)
+            };
+            sim_registrar::finish_order(&mut tx, &order, outcome, now).await.map_err(unavailable)?;
+        }
+        let order = sim_registrar::order(&mut tx, order_id).await.map_err(unavailable)?.unwrap_or(order);
+        tx.commit().await.map_err(|e| unavailable(e.into()))?;
+        let state = match order.status.as_str() {
+            "completed" => OrderState::Completed,
+            "failed" => OrderState::Failed,
+            _ => OrderState::Purchasing,
+        };
+        Ok(RegistrarOrder { id: order.id, state, error: order.error_code })
+    }
+
+    async fn registered(&self, domain: &DomainName) -> Result<RegisteredDomain, ProviderError> {
+        let mut conn = self.store.read().await.map_err(unavailable)?;
+        match sim_registrar::sold(&mut conn, domain.as_str()).await.map_err(unavailable)? {
+            Some((bought_at, expires_at, auto_renew)) => {
+                Ok(RegisteredDomain { bought_at: Some(bought_at), expires_at: Some(expires_at), auto_renew })
+            }
+            None => Err(ProviderError::upstream(404, "not_found", format!("Could not find the domain: {domain}"))),
+        }
     }
 }

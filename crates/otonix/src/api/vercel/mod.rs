@@ -1,5 +1,5 @@
 //! Vercel, the domain registrar (SPEC §6.1): its status, what a domain costs and how to pay
-//! for it, and whether a name can be bought. The catalog endpoints are public.
+//! for it, whether a name can be bought (public), and buying it ([`register`]).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+pub mod register;
 
 use super::extract::ApiJson;
 use super::provider_errors::provider_error;
@@ -18,14 +20,18 @@ use crate::providers::ProviderError;
 use crate::providers::vercel::MAX_YEARS;
 use crate::state::AppState;
 
-const PROVIDER: &str = "vercel";
+pub(crate) const PROVIDER: &str = "vercel";
 
 /// The registrar's refusals that are about the name asked for: a 400 on `domain`, not a 502.
 const NAME_REFUSALS: &[&str] = &["tld_not_supported", "domain_too_short", "bad_request"];
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(vercel_status)).routes(routes!(payment_config)).routes(routes!(check_domain))
+    OpenApiRouter::new()
+        .routes(routes!(vercel_status))
+        .routes(routes!(payment_config))
+        .routes(routes!(check_domain))
+        .routes(routes!(register::register_domain))
 }
 
 /// `GET /api/vercel/status`.
@@ -165,7 +171,7 @@ pub async fn check_domain(
 
 /// A registrar refusal of the name asked for is the client's mistake (400 on `domain`); any
 /// other failure is the provider's.
-fn name_refusal(error: ProviderError) -> ApiError {
+pub(crate) fn name_refusal(error: ProviderError) -> ApiError {
     match &error {
         ProviderError::Upstream { status: 400, code, message, .. } if NAME_REFUSALS.contains(&code.as_str()) => {
             ApiError::field("domain", format!("is refused by the registrar: {message} ({code})"))

@@ -1,0 +1,240 @@
+//! `POST /api/vercel/register` (SPEC §6.1, §5.2): a domain bought through x402. The name is
+//! checked available and priced before the 402; once paid, the registrar is asked to buy it
+//! (at most the price paid for, never twice for one order) and a `pending` local domain record
+//! follows the registrar's order ([`crate::automation`]).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::{PROVIDER, name_refusal};
+use crate::api::domains::DomainView;
+use crate::api::extract::{ApiJson, typed};
+use crate::api::references::{owned_agent, owned_sandbox};
+use crate::api::validate::Check;
+use crate::api::x402::pay;
+use crate::auth::Principal;
+use crate::domain::{AgentId, DomainName, DomainStatus, TransactionType, Usdc};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::payments::{Booking, PaidRequest, Payments, Product, Quote, canonical};
+use crate::providers::vercel::{BuyDomain, MAX_YEARS};
+use crate::providers::{DomainRegistrar, ProviderError};
+use crate::state::AppState;
+use crate::store::domains::{self, Domain};
+use crate::store::orders::Order;
+use crate::store::{Tx, new_id, registrations};
+
+/// Body of `POST /api/vercel/register`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterDomainRequest {
+    /// The name to buy (`example.com`).
+    pub domain: Option<String>,
+    /// Years, 1–10 (default 1).
+    pub years: Option<i64>,
+    /// The agent that owns it (the caller's).
+    pub agent_id: Option<String>,
+    /// Whether it renews itself (default true).
+    pub auto_renew: Option<bool>,
+    /// The sandbox it points at (the caller's).
+    pub sandbox_id: Option<String>,
+}
+
+/// Buys a domain. Without a payment header: 402 with the order to pay. Paid: 201 with the
+/// local domain record (`pending` until the registrar's order completes), the registrar order
+/// and the receipt.
+#[utoipa::path(post, path = "/api/vercel/register", tag = "vercel", request_body = RegisterDomainRequest,
+    security(("apiKey" = []), ("adminToken" = [])),
+    responses(
+        (status = 201, description = "Paid and ordered: `success`, `domain` (status pending), `registrarOrder` \
+            {id, status}, `receipt`", body = Object),
+        (status = 402, description = "payment_required (the challenge) or a payment refusal, as for credits", body = Object),
+        (status = 400, description = "validation_failed (also for a name the registrar does not sell)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, description = "the agent or sandbox is another key's", body = ErrorBody),
+        (status = 409, description = "conflict: the name is taken", body = ErrorBody),
+        (status = 502, description = "upstream_error", body = ErrorBody),
+        (status = 503, description = "provider_not_configured, or a paid purchase failed: retry with the same payment",
+            body = ErrorBody)))]
+pub async fn register_domain(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiJson(raw): ApiJson<Value>,
+) -> ApiResult<Response> {
+    principal.require_authenticated()?;
+    let body: RegisterDomainRequest = typed(raw.clone())?;
+    let mut check = Check::new();
+    let domain = check.required("domain", body.domain);
+    let domain = check.domain_name("domain", domain);
+    let years = check.int_range("years", body.years, 1, i64::from(MAX_YEARS)).unwrap_or(1) as u32;
+    let agent_id = check.agent_id("agentId", body.agent_id);
+    let sandbox_id = check.uuid("sandboxId", body.sandbox_id);
+    let (domain,) = check.finish_with((domain,))?;
+    state.providers.registrar().map_err(|e| crate::api::provider_errors::provider_error(PROVIDER, e))?;
+    let mut conn = state.store.read().await?;
+    if let Some(agent_id) = agent_id {
+        owned_agent(&mut conn, &principal, "agentId", agent_id).await?;
+    }
+    if let Some(sandbox_id) = &sandbox_id {
+        owned_sandbox(&mut conn, &principal, "sandboxId", sandbox_id).await?;
+    }
+    drop(conn);
+    let request = PaidRequest {
+        principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),
+        method: "POST".into(),
+        path: uri.path().to_owned(),
+        url: crate::api::public_url(&state, &headers, uri.path()),
+        canonical_body: canonical::canonical_json(&raw),
+    };
+    let params = DomainParams {
+        domain: domain.into_string(),
+        years,
+        agent_id,
+        sandbox_id,
+        auto_renew: body.auto_renew.unwrap_or(true),
+    };
+    let product = DomainPurchase { registrar: state.providers.vercel.clone(), markup: markup(&state) };
+    pay(&state, product, request, params, &headers).await
+}
+
+fn markup(state: &AppState) -> u32 {
+    state.config.providers.vercel.markup_percent
+}
+
+/// A domain bought through the registrar.
+#[derive(Clone)]
+pub struct DomainPurchase {
+    /// The registrar (`None` when `off`).
+    pub registrar: Option<Arc<dyn DomainRegistrar>>,
+    /// Percent added to the registrar's price.
+    pub markup: u32,
+}
+
+/// What a domain purchase buys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainParams {
+    /// The name, lowercase.
+    pub domain: String,
+    /// Years.
+    pub years: u32,
+    /// The owning agent.
+    pub agent_id: Option<AgentId>,
+    /// The sandbox it points at.
+    pub sandbox_id: Option<String>,
+    /// Whether it renews itself.
+    pub auto_renew: bool,
+}
+
+impl DomainPurchase {
+    fn registrar(&self) -> ApiResult<&dyn DomainRegistrar> {
+        self.registrar.as_deref().ok_or(ApiError::ProviderNotConfigured(PROVIDER))
+    }
+
+    fn name(params: &DomainParams) -> ApiResult<DomainName> {
+        DomainName::parse(&params.domain).ok_or_else(|| ApiError::field("domain", "is not a domain name"))
+    }
+
+    /// What the name costs through this server now: `(registrar price, amount to pay)`.
+    async fn price(&self, params: &DomainParams) -> ApiResult<(Usdc, Usdc)> {
+        let price = self.registrar()?.price(&Self::name(params)?, Some(params.years)).await.map_err(name_refusal)?;
+        let amount = price
+            .purchase_price
+            .plus_percent(self.markup)
+            .ok_or_else(|| ApiError::field("domain", "its price is beyond what one payment can carry"))?;
+        Ok((price.purchase_price, amount))
+    }
+}
+
+impl Product for DomainPurchase {
+    const NAME: &'static str = "domain";
+    const RESOURCE: &'static str = "POST /api/vercel/register";
+    type Params = DomainParams;
+
+    async fn quote(&self, engine: &Payments, params: &DomainParams) -> ApiResult<Quote> {
+        let name = Self::name(params)?;
+        let mut conn = engine.store().read().await?;
+        if domains::by_name(&mut conn, name.as_str()).await?.is_some() {
+            return Err(ApiError::Conflict(format!("{name} is already a domain on this server")));
+        }
+        if !self.registrar()?.availability(&name).await.map_err(name_refusal)? {
+            return Err(ApiError::Conflict(format!("{name} is not available")));
+        }
+        let (_, amount) = self.price(params).await?;
+        let years = if params.years == 1 { "1 year".to_owned() } else { format!("{} years", params.years) };
+        Ok(Quote { amount, description: format!("Domain {name} for {years}") })
+    }
+
+    async fn fulfil(&self, _engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<Value> {
+        let (registrar_price, amount) = self.price(params).await?;
+        if amount > order.amount {
+            return Err(ApiError::Conflict(format!(
+                "the registrar's price rose to {registrar_price} USD since the order; the payment is refunded"
+            )));
+        }
+        let purchase = BuyDomain {
+            years: params.years,
+            auto_renew: params.auto_renew,
+            expected_price: registrar_price,
+            reference: order.id.clone(),
+        };
+        let order_id = self.registrar()?.buy(&Self::name(params)?, &purchase).await.map_err(|e| match e {
+            ProviderError::Upstream { status: 400, ref code, .. } if code == "domain_not_available" => {
+                ApiError::Conflict(format!("{} is not available", params.domain))
+            }
+            other => name_refusal(other),
+        })?;
+        Ok(json!({ "registrarOrderId": order_id }))
+    }
+
+    async fn record(
+        &self,
+        engine: &Payments,
+        tx: &mut Tx,
+        order: &Order,
+        params: &DomainParams,
+        fulfilled: Value,
+    ) -> ApiResult<Value> {
+        let registrar_order_id = fulfilled["registrarOrderId"]
+            .as_str()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: no registrar order id", order.id)))?;
+        let now = engine.now();
+        let domain = Domain {
+            seq: 0,
+            id: new_id(),
+            name: params.domain.clone(),
+            status: DomainStatus::Pending,
+            registered_at: None,
+            expires_at: None,
+            auto_renew: params.auto_renew,
+            dns_records: Vec::new(),
+            sandbox_id: params.sandbox_id.clone(),
+            agent_id: params.agent_id,
+            registrar: PROVIDER.to_owned(),
+            api_key_id: order.api_key_id.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let stored = domains::insert(tx, &domain, now).await?;
+        registrations::attach(tx, &stored.id, registrar_order_id, &order.id).await?;
+        let booking = Booking {
+            kind: TransactionType::Debit,
+            category: "domain",
+            agent_id: params.agent_id,
+            description: format!("Domain {} for {} year(s) (order {})", params.domain, params.years, order.id),
+            moves_credits: false,
+        };
+        engine.book(tx, order, &booking).await?;
+        Ok(json!({
+            "success": true,
+            "domain": DomainView::full(stored),
+            "registrarOrder": { "id": registrar_order_id, "status": "purchasing" },
+        }))
+    }
+}

@@ -1,0 +1,103 @@
+//! Domains bought through the registrar: the registrar order and the payment order behind a
+//! `pending` domain, and how it ends (`active` with its dates, or `failed`), each with its
+//! event and, when an agent owns the domain, a `domain` action of that agent.
+
+use sqlx::{AnyConnection, Row};
+
+use super::actions::{self, NewAction};
+use super::domains::{COLUMNS, Domain, domain_event, from_row};
+use super::{Sql, StoreResult, events};
+use crate::clock::Millis;
+use crate::domain::{ActionStatus, DomainStatus};
+
+/// A pending domain and the orders behind it.
+#[derive(Debug, Clone)]
+pub struct PendingRegistration {
+    /// The local domain record.
+    pub domain: Domain,
+    /// The registrar's order.
+    pub registrar_order_id: String,
+    /// The payment order that paid for it.
+    pub payment_order_id: String,
+}
+
+/// Records the orders behind a domain just bought.
+pub async fn attach(
+    conn: &mut AnyConnection,
+    domain_id: &str,
+    registrar_order_id: &str,
+    payment_order_id: &str,
+) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE domains SET registrar_order_id = ");
+    sql.bind(registrar_order_id).push(", payment_order_id = ").bind(payment_order_id);
+    sql.push(" WHERE id = ").bind(domain_id);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Up to `limit` pending domains with a registrar order, oldest first.
+pub async fn pending(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<PendingRegistration>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS}, registrar_order_id, payment_order_id FROM domains WHERE status = 'pending' \
+         AND registrar_order_id IS NOT NULL ORDER BY seq LIMIT "
+    ));
+    sql.bind(limit);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    let mut pending = Vec::with_capacity(rows.len());
+    for row in rows {
+        pending.push(PendingRegistration {
+            domain: from_row(&row)?,
+            registrar_order_id: row.try_get("registrar_order_id")?,
+            payment_order_id: row.try_get("payment_order_id")?,
+        });
+    }
+    Ok(pending)
+}
+
+/// `pending → active` with the registrar's dates; `None` when it is no longer pending.
+pub async fn complete(
+    conn: &mut AnyConnection,
+    domain_id: &str,
+    registered_at: Millis,
+    expires_at: Option<Millis>,
+    now: Millis,
+) -> StoreResult<Option<Domain>> {
+    let mut sql = Sql::new("UPDATE domains SET status = ");
+    sql.bind(DomainStatus::Active.as_str()).push(", registered_at = ").bind(registered_at);
+    sql.push(", expires_at = ").bind(expires_at).push(", updated_at = ").bind(now);
+    end(conn, sql, domain_id, "domain.registered", "registered", now).await
+}
+
+/// `pending → failed`; `None` when it is no longer pending.
+pub async fn fail(conn: &mut AnyConnection, domain_id: &str, reason: &str, now: Millis) -> StoreResult<Option<Domain>> {
+    let mut sql = Sql::new("UPDATE domains SET status = ");
+    sql.bind(DomainStatus::Failed.as_str()).push(", updated_at = ").bind(now);
+    end(conn, sql, domain_id, "domain.registration_failed", reason, now).await
+}
+
+async fn end(
+    conn: &mut AnyConnection,
+    mut sql: Sql,
+    domain_id: &str,
+    event: &'static str,
+    outcome: &str,
+    now: Millis,
+) -> StoreResult<Option<Domain>> {
+    sql.push(" WHERE status = 'pending' AND id = ").bind(domain_id).push(&format!(" RETURNING {COLUMNS}"));
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
+    let domain = from_row(&row)?;
+    events::append(conn, &[domain_event(event, &domain)], now).await?;
+    if let Some(agent_id) = domain.agent_id {
+        let failed = domain.status == DomainStatus::Failed;
+        let action = NewAction {
+            agent_id,
+            action: format!("domain {} {outcome}", domain.name),
+            category: "domain".to_owned(),
+            details: None,
+            status: if failed { ActionStatus::Failed } else { ActionStatus::Completed },
+            autonomous: true,
+        };
+        actions::insert_system(conn, &domain.api_key_id, &action, now).await?;
+    }
+    Ok(Some(domain))
+}
