@@ -6,7 +6,7 @@ mod agents;
 mod client_ip;
 mod compute;
 mod credits;
-mod dns;
+pub(crate) mod dns;
 pub(crate) mod domains;
 pub mod extract;
 mod keys;

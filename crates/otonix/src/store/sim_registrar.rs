@@ -126,3 +126,84 @@ pub async fn sold(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<(M
     let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
     Ok(Some((row.try_get("bought_at")?, row.try_get("expires_at")?, get_bool(&row, "auto_renew")?)))
 }
+
+/// A DNS record at the simulated registrar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimRecord {
+    /// `rec_…`.
+    pub id: String,
+    /// Name relative to the domain (`""` for the apex).
+    pub name: String,
+    /// `A`, `MX`, …
+    pub record_type: String,
+    /// Value.
+    pub value: String,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// Priority (MX, SRV).
+    pub priority: Option<i64>,
+    /// When it was made.
+    pub created_at: Millis,
+}
+
+/// The records of `domain`, oldest first.
+pub async fn records(conn: &mut AnyConnection, domain: &str) -> StoreResult<Vec<SimRecord>> {
+    let mut sql =
+        Sql::new("SELECT id, name, type, value, ttl, priority, created_at FROM sim_registrar_records WHERE domain = ");
+    sql.bind(domain).push(" ORDER BY seq");
+    let mut records = Vec::new();
+    for row in sql.fetch_all(&mut *conn).await? {
+        records.push(SimRecord {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            record_type: row.try_get("type")?,
+            value: row.try_get("value")?,
+            ttl: row.try_get("ttl")?,
+            priority: row.try_get("priority")?,
+            created_at: row.try_get("created_at")?,
+        });
+    }
+    Ok(records)
+}
+
+/// Adds a record to `domain`.
+pub async fn add_record(conn: &mut AnyConnection, domain: &str, record: &SimRecord) -> StoreResult<()> {
+    let sql = Sql::insert(
+        "sim_registrar_records",
+        vec![
+            ("id", record.id.as_str().into()),
+            ("domain", domain.into()),
+            ("name", record.name.as_str().into()),
+            ("type", record.record_type.as_str().into()),
+            ("value", record.value.as_str().into()),
+            ("ttl", record.ttl.into()),
+            ("priority", record.priority.into()),
+            ("created_at", record.created_at.into()),
+        ],
+    );
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Deletes a record of `domain`; false when it has no such record.
+pub async fn delete_record(conn: &mut AnyConnection, domain: &str, id: &str) -> StoreResult<bool> {
+    let mut sql = Sql::new("DELETE FROM sim_registrar_records WHERE domain = ");
+    sql.bind(domain).push(" AND id = ").bind(id);
+    Ok(sql.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// The names the simulator sold: `(name, bought_at, expires_at, auto_renew)`, oldest first.
+pub async fn sold_names(conn: &mut AnyConnection) -> StoreResult<Vec<(String, Millis, Millis, bool)>> {
+    let sql =
+        Sql::new("SELECT name, bought_at, expires_at, auto_renew FROM sim_registrar_domains ORDER BY bought_at, name");
+    let mut names = Vec::new();
+    for row in sql.fetch_all(&mut *conn).await? {
+        names.push((
+            row.try_get("name")?,
+            row.try_get("bought_at")?,
+            row.try_get("expires_at")?,
+            get_bool(&row, "auto_renew")?,
+        ));
+    }
+    Ok(names)
+}

@@ -39,5 +39,6 @@ mod request_tracing;
 mod rpc_proxy;
 mod validation;
 mod vercel;
+mod vercel_dns;
 mod vercel_register;
 mod wallets;

@@ -90,4 +90,8 @@ async fn a_registrar_switched_off_answers_503_and_says_so_in_its_status() {
     assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "provider_not_configured");
     let (status, body) = app.call(Method::GET, "/api/vercel/payment-config", As::Anonymous, None).await;
     assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "provider_not_configured");
+    for path in ["/api/vercel/domains", "/api/vercel/dns/fresh.com"] {
+        let (status, body) = app.get(path, As::Admin).await;
+        assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "provider_not_configured");
+    }
 }

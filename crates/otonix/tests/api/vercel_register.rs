@@ -17,7 +17,7 @@ fn now_secs(app: &TestApp) -> u64 {
 }
 
 /// Buys `body` with a fresh wallet; returns the 201 body.
-async fn buy(app: &TestApp, key: &TestKey, body: &Value) -> Value {
+pub async fn buy(app: &TestApp, key: &TestKey, body: &Value) -> Value {
     let c = challenge(app, key, PATH, body).await;
     let header = pay_header(&wallet(), &c, now_secs(app));
     let (status, paid, _) = send(app, key, PATH, body, Some((HEADER_PAYMENT_SIGNATURE, header.as_str()))).await;
@@ -26,7 +26,7 @@ async fn buy(app: &TestApp, key: &TestKey, body: &Value) -> Value {
 }
 
 /// The domain record once it is no longer pending (the registrar's order ended).
-async fn settled(app: &TestApp, key: &TestKey, id: &str) -> Value {
+pub async fn settled(app: &TestApp, key: &TestKey, id: &str) -> Value {
     app.clock.advance_secs(3);
     let mut domain = Value::Null;
     let ended = until(10, async || {

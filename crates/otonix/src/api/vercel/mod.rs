@@ -9,10 +9,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod account;
 pub mod register;
 
 use super::extract::ApiJson;
-use super::provider_errors::provider_error;
+pub(crate) use super::provider_errors::provider_error;
 use super::validate::Check;
 use crate::domain::Usdc;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -32,6 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payment_config))
         .routes(routes!(check_domain))
         .routes(routes!(register::register_domain))
+        .routes(routes!(account::list_registrar_domains))
+        .routes(routes!(account::list_dns_records, account::create_dns_record))
+        .routes(routes!(account::delete_dns_record))
 }
 
 /// `GET /api/vercel/status`.

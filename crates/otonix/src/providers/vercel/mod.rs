@@ -76,6 +76,55 @@ pub struct RegisteredDomain {
     pub auto_renew: bool,
 }
 
+/// A name of the account (`GET /v5/domains`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDomain {
+    /// The name.
+    pub name: String,
+    /// When it was added to the account.
+    pub created_at: Millis,
+    /// When it expires.
+    pub expires_at: Option<Millis>,
+    /// Whether the registrar renews it.
+    pub auto_renew: bool,
+    /// Its name servers.
+    pub nameservers: Vec<String>,
+}
+
+/// A DNS record at the registrar (`GET /v5/domains/{domain}/records`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarRecord {
+    /// `rec_…`.
+    pub id: String,
+    /// `A`, `AAAA`, `CNAME`, `MX`, `TXT`, `NS`, `SRV` or `CAA`.
+    pub record_type: String,
+    /// Name relative to the domain (`""` for the apex).
+    pub name: String,
+    /// Value.
+    pub value: String,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// Priority (MX, SRV).
+    pub priority: Option<i64>,
+    /// When it was made.
+    pub created_at: Millis,
+}
+
+/// A DNS record to make (`POST /v2/domains/{domain}/records`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    /// Type.
+    pub record_type: String,
+    /// Name relative to the domain (`""` for the apex).
+    pub name: String,
+    /// Value.
+    pub value: String,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// Priority (MX, SRV).
+    pub priority: Option<i64>,
+}
+
 /// What the registrar must be able to do.
 #[async_trait::async_trait]
 pub trait DomainRegistrar: Send + Sync {
@@ -99,6 +148,18 @@ pub trait DomainRegistrar: Send + Sync {
 
     /// A name the registrar sold to this account.
     async fn registered(&self, domain: &DomainName) -> Result<RegisteredDomain, ProviderError>;
+
+    /// Every name of the account.
+    async fn domains(&self) -> Result<Vec<AccountDomain>, ProviderError>;
+
+    /// The DNS records of a name of the account.
+    async fn records(&self, domain: &DomainName) -> Result<Vec<RegistrarRecord>, ProviderError>;
+
+    /// Makes a DNS record; returns its id.
+    async fn create_record(&self, domain: &DomainName, record: &NewRecord) -> Result<String, ProviderError>;
+
+    /// Deletes a DNS record.
+    async fn delete_record(&self, domain: &DomainName, record_id: &str) -> Result<(), ProviderError>;
 }
 
 /// Reads a price given as a JSON number (`11.25`) or a string (`"11.25"`).

@@ -6,17 +6,27 @@
 //! server's clock, then completes, except for names whose first label starts with `fail`,
 //! whose order fails (`unexpected-error`). Its orders and sales are kept in the database.
 
-use super::{BuyDomain, DomainPrice, DomainRegistrar, MAX_YEARS, OrderState, RegisteredDomain, RegistrarOrder};
+use super::{
+    AccountDomain, BuyDomain, DomainPrice, DomainRegistrar, MAX_YEARS, NewRecord, OrderState, RegisteredDomain,
+    RegistrarOrder, RegistrarRecord,
+};
 use crate::clock::SharedClock;
 use crate::domain::{DomainName, Usdc};
 use crate::providers::ProviderError;
-use crate::store::sim_registrar::{self, SimOrder};
+use crate::store::sim_registrar::{self, SimOrder, SimRecord};
 use crate::store::{Store, StoreError, Unique};
 
 /// How long a simulated order stays `purchasing`.
 pub const PURCHASE_MS: i64 = 2_000;
 
 const YEAR_MS: i64 = 365 * 24 * 3_600 * 1_000;
+
+/// The name servers of every simulated name.
+const NAMESERVERS: [&str; 2] = ["ns1.vercel-dns.com", "ns2.vercel-dns.com"];
+
+fn domain_not_found(domain: &DomainName) -> ProviderError {
+    ProviderError::upstream(404, "not_found", format!("Could not find the domain: {domain}"))
+}
 
 /// The TLDs the simulator sells and their price for one year, in US dollars (cents).
 pub const TLD_PRICES: &[(&str, i64)] = &[
@@ -166,7 +176,71 @@ impl DomainRegistrar for SimulatedRegistrar {
             Some((bought_at, expires_at, auto_renew)) => {
                 Ok(RegisteredDomain { bought_at: Some(bought_at), expires_at: Some(expires_at), auto_renew })
             }
-            None => Err(ProviderError::upstream(404, "not_found", format!("Could not find the domain: {domain}"))),
+            None => Err(domain_not_found(domain)),
         }
+    }
+
+    async fn domains(&self) -> Result<Vec<AccountDomain>, ProviderError> {
+        let mut conn = self.store.read().await.map_err(unavailable)?;
+        let sold = sim_registrar::sold_names(&mut conn).await.map_err(unavailable)?;
+        Ok(sold
+            .into_iter()
+            .map(|(name, bought_at, expires_at, auto_renew)| AccountDomain {
+                name,
+                created_at: bought_at,
+                expires_at: Some(expires_at),
+                auto_renew,
+                nameservers: NAMESERVERS.map(str::to_owned).to_vec(),
+            })
+            .collect())
+    }
+
+    async fn records(&self, domain: &DomainName) -> Result<Vec<RegistrarRecord>, ProviderError> {
+        self.registered(domain).await?;
+        let mut conn = self.store.read().await.map_err(unavailable)?;
+        let records = sim_registrar::records(&mut conn, domain.as_str()).await.map_err(unavailable)?;
+        Ok(records
+            .into_iter()
+            .map(|r| RegistrarRecord {
+                id: r.id,
+                record_type: r.record_type,
+                name: r.name,
+                value: r.value,
+                ttl: r.ttl,
+                priority: r.priority,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    async fn create_record(&self, domain: &DomainName, record: &NewRecord) -> Result<String, ProviderError> {
+        self.registered(domain).await?;
+        let stored = SimRecord {
+            id: format!("rec_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
+            name: record.name.clone(),
+            record_type: record.record_type.clone(),
+            value: record.value.clone(),
+            ttl: record.ttl,
+            priority: record.priority,
+            created_at: self.clock.now_ms(),
+        };
+        let mut tx = self.store.begin().await.map_err(unavailable)?;
+        sim_registrar::add_record(&mut tx, domain.as_str(), &stored).await.map_err(unavailable)?;
+        tx.commit().await.map_err(|e| unavailable(e.into()))?;
+        Ok(stored.id)
+    }
+
+    async fn delete_record(&self, domain: &DomainName, record_id: &str) -> Result<(), ProviderError> {
+        self.registered(domain).await?;
+        let mut tx = self.store.begin().await.map_err(unavailable)?;
+        if !sim_registrar::delete_record(&mut tx, domain.as_str(), record_id).await.map_err(unavailable)? {
+            return Err(ProviderError::upstream(
+                404,
+                "not_found",
+                format!("Could not find the DNS record: {record_id}"),
+            ));
+        }
+        tx.commit().await.map_err(|e| unavailable(e.into()))?;
+        Ok(())
     }
 }

@@ -1,0 +1,14 @@
+-- DNS records at the simulated registrar (keep in step with ../postgres/0008_registrar_dns.sql).
+CREATE TABLE sim_registrar_records (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL,
+    domain      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    ttl         INTEGER NOT NULL,
+    priority    INTEGER,
+    created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX sim_registrar_records_id ON sim_registrar_records (id);
+CREATE INDEX sim_registrar_records_domain ON sim_registrar_records (domain, seq);
