@@ -55,4 +55,6 @@ async fn the_readmes_quick_tour_works_as_written() {
     assert!(stdout.contains("status: 201"), "otonix pay delivered: {stdout}");
     assert!(stdout.contains("\"credits\":80") && stdout.contains("\"survivalTier\":\"full\""), "{stdout}");
     assert!(stdout.contains("Deployed the website"), "{stdout}");
+    assert!(stdout.contains("\"available\":true") && stdout.contains("\"amountUSDC\":15"), "the check: {stdout}");
+    assert!(stdout.contains("\"registrarOrder\""), "the domain bought: {stdout}");
 }
