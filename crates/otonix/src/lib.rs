@@ -72,7 +72,8 @@ impl Application {
             .await
             .context("starting the batch writer")?;
         let tiers = config.tiers.rules();
-        let providers = providers::Providers::new(&config.providers, &store, &clock);
+        let providers =
+            providers::Providers::new(&config.providers, &store, &clock).context("configuring the providers")?;
         let products = api::products(&providers, &config.providers);
         let payments = payments::Payments::new(&config.payments, products, store.clone(), clock.clone(), tiers)
             .context("configuring payments")?;

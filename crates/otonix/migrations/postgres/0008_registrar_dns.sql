@@ -12,3 +12,6 @@ CREATE TABLE sim_registrar_records (
 );
 CREATE UNIQUE INDEX sim_registrar_records_id ON sim_registrar_records (id);
 CREATE INDEX sim_registrar_records_domain ON sim_registrar_records (domain, seq);
+
+-- A paid order reserves its name before buying it: one domain per payment order.
+CREATE UNIQUE INDEX domains_payment_order ON domains (payment_order_id) WHERE payment_order_id IS NOT NULL;

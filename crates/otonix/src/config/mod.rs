@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{TierRules, Usdc};
 
 pub use payments::{DEV_ASSET, DEV_CHAIN_ID, Failpoint, PaymentMode, PaymentsConfig, redact_url};
-pub use providers::{ProviderMode, ProvidersConfig, VercelConfig};
+pub use providers::{ProviderMode, ProvidersConfig, RegistrantContact, VercelConfig};
 pub use secret::Secret;
 pub use settings::{ENVIRONMENT_SETTINGS, Overrides};
 
@@ -294,6 +294,7 @@ impl Config {
         if let Some(token) = &mut self.auth.admin_token {
             token.resolve("auth.adminToken", env)?;
         }
+        self.providers.vercel.resolve_secrets(env)?;
         self.payments.resolve_secrets(env)
     }
 
@@ -306,8 +307,15 @@ impl Config {
                 "tiers must satisfy 0 <= criticalMin <= conservationMin <= fullAbove".into(),
             ));
         }
-        if self.providers.vercel.markup_percent > 1000 {
-            return Err(ConfigError::Invalid("providers.vercel.markupPercent must be between 0 and 1000".into()));
+        self.providers.vercel.validate()?;
+        let simulated = self.providers.vercel.mode == ProviderMode::Simulated;
+        if simulated && self.payments.mode != PaymentMode::Dev && !self.providers.allow_simulated_with_real_payments {
+            return Err(ConfigError::Invalid(format!(
+                "providers.vercel.mode is `simulated` while payments.mode is `{}`: it would sell simulated domains \
+                 for real tokens; set providers.vercel.mode to `live` or `off` (OTONIX_VERCEL_MODE), or \
+                 providers.allowSimulatedWithRealPayments for a test chain",
+                self.payments.mode.as_str()
+            )));
         }
         if self.database.pool_size == 0 || self.batching.max_batch == 0 || self.batching.postgres_writers == 0 {
             return Err(ConfigError::Invalid(

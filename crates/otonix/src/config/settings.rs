@@ -70,7 +70,15 @@ pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
         Ok(())
     }),
     ("OTONIX_VERCEL_MODE", "providers.vercel.mode", |c, v| {
-        c.providers.vercel.mode = super::ProviderMode::parse(v).ok_or("expected `simulated` or `off`")?;
+        c.providers.vercel.mode = super::ProviderMode::parse(v).ok_or("expected `live`, `simulated` or `off`")?;
+        Ok(())
+    }),
+    ("OTONIX_VERCEL_TOKEN", "providers.vercel.token", |c, v| {
+        c.providers.vercel.token = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("OTONIX_VERCEL_TEAM_ID", "providers.vercel.teamId", |c, v| {
+        c.providers.vercel.team_id = Some(v.trim().to_owned());
         Ok(())
     }),
     ("OTONIX_PAYMENTS_MODE", "payments.mode", |c, v| {
@@ -194,6 +202,7 @@ mod tests {
             ("OTONIX_ADMIN_TOKEN", "super-secret-admin-token"),
             ("OTONIX_DATABASE_URL", "postgres://u:pw@localhost/db"),
             ("OTONIX_PAYMENTS_MODE", "facilitator"),
+            ("OTONIX_VERCEL_MODE", "off"),
             (
                 "OTONIX_FACILITATOR_URL",
                 "https://user:facilitator-pw@facilitator.example.com/x402?apiKey=facilitator-key",
@@ -218,6 +227,7 @@ mod tests {
         assert_eq!(config.payments.asset.as_deref(), Some(crate::config::DEV_ASSET));
         let env = env_of(&[
             ("OTONIX_PAYMENTS_MODE", "chain"),
+            ("OTONIX_VERCEL_MODE", "off"),
             ("OTONIX_RPC_URL", "http://127.0.0.1:1"),
             ("OTONIX_RELAYER_KEY", "0x01"),
         ]);
@@ -227,8 +237,29 @@ mod tests {
     }
 
     #[test]
+    fn real_payments_refuse_a_simulated_registrar_and_live_needs_a_token() {
+        let chain = [
+            ("OTONIX_PAYMENTS_MODE", "chain"),
+            ("OTONIX_RPC_URL", "http://127.0.0.1:1"),
+            ("OTONIX_RELAYER_KEY", "0x01"),
+        ];
+        let error = Config::load(None, &env_of(&chain), &Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("providers.vercel.mode is `simulated` while payments.mode is `chain`"), "{error}");
+        let live = [("OTONIX_VERCEL_MODE", "live")];
+        let error = Config::load(None, &env_of(&live), &Overrides::default()).unwrap_err().to_string();
+        assert!(error.contains("live mode needs a token"), "{error}");
+        let live = [("OTONIX_VERCEL_MODE", "live"), ("OTONIX_VERCEL_TOKEN", "secret-vercel-token")];
+        let config = Config::load(None, &env_of(&live), &Overrides::default()).unwrap();
+        assert!(!config.to_redacted_toml().contains("secret-vercel-token"));
+    }
+
+    #[test]
     fn facilitator_mode_with_transfer_proofs_needs_an_rpc_url() {
-        let env = env_of(&[("OTONIX_PAYMENTS_MODE", "facilitator"), ("OTONIX_FACILITATOR_URL", "http://127.0.0.1:1")]);
+        let env = env_of(&[
+            ("OTONIX_PAYMENTS_MODE", "facilitator"),
+            ("OTONIX_VERCEL_MODE", "off"),
+            ("OTONIX_FACILITATOR_URL", "http://127.0.0.1:1"),
+        ]);
         let error = Config::load(None, &env, &Overrides::default()).unwrap_err().to_string();
         assert!(error.contains("payments.rpcUrl"), "{error}");
     }

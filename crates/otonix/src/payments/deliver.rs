@@ -29,7 +29,16 @@ pub async fn deliver_or_count(engine: &Payments, order: &Order) -> ApiResult<Out
     if attempts == 0 || (!is_final && attempts < allowed) {
         return Err(error);
     }
-    refund(engine, order).await?;
+    if !refund(engine, order).await? {
+        // Delivered (or refunded) meanwhile by a concurrent request: answer what it is.
+        let current = reread(engine, &order.id).await?;
+        return match current.status {
+            OrderStatus::Delivered if current.claim_key == order.claim_key => {
+                Ok(Outcome::Replayed(stored_answer(&engine.terms, &current)))
+            }
+            _ => Err(error),
+        };
+    }
     Ok(Outcome::Refunded {
         message: format!("the payment settled but could not be delivered ({error}); its amount was refunded"),
     })

@@ -211,7 +211,7 @@ impl Payments {
         };
         match x402::decode_payment_header(header) {
             Ok(IncomingPayment::Exact(payment)) => exact::pay(self, request, &quote, &payment).await,
-            Ok(IncomingPayment::TransferProof(proof)) => proof::pay(self, request, &proof).await,
+            Ok(IncomingPayment::TransferProof(proof)) => proof::pay(self, request, &proof, P::TOLERANT).await,
             Err(error) => Err(ApiError::InvalidPaymentHeader(error.to_string())),
         }
     }

@@ -17,7 +17,12 @@ use crate::store::agents;
 use crate::store::orders::{self, Order, Settling};
 
 #[tracing::instrument(skip_all)]
-pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &TransferProof) -> ApiResult<Outcome> {
+pub(super) async fn pay(
+    engine: &Payments,
+    request: &PaidRequest,
+    proof: &TransferProof,
+    tolerant: bool,
+) -> ApiResult<Outcome> {
     let terms = &engine.terms;
     let Some(chain) = engine.settler.chain().filter(|_| terms.transfer_proofs) else {
         return Err(ApiError::PaymentInvalid {
@@ -53,7 +58,8 @@ pub(super) async fn pay(engine: &Payments, request: &PaidRequest, proof: &Transf
         pay_to: terms.pay_to,
         payer: proof.payer,
         amount: order.amount.atomic_units(),
-        tolerance_ppm: terms.tolerance_ppm,
+        // What is bought upstream at its full price is paid in full.
+        tolerance_ppm: if tolerant { terms.tolerance_ppm } else { 1_000_000 },
         required_confirmations: terms.confirmations,
         order_created_at: (order.created_at / 1000) as u64,
     };

@@ -12,12 +12,13 @@ use crate::store::orders::{self, Order};
 use crate::store::transactions::{self, Origin, Transaction};
 use crate::store::{Tx, agents, new_id};
 
-/// Refunds a settled order held by its claim; does nothing when it is no longer settled.
+/// Refunds a settled order held by its claim; false (and nothing done) when it is no longer
+/// settled, for instance delivered by a concurrent request.
 #[tracing::instrument(skip_all, fields(order_id = %order.id))]
-pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
+pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<bool> {
     let mut tx = engine.store.begin().await?;
     if !orders::mark_refunded(&mut tx, &order.id, order.claim(), engine.now()).await? {
-        return Ok(());
+        return Ok(false);
     }
     engine.products.refund(engine, &mut tx, order).await?;
     let payer = order.payer.clone().unwrap_or_default();
@@ -25,7 +26,7 @@ pub async fn refund(engine: &Payments, order: &Order) -> ApiResult<()> {
     give_back(engine, &mut tx, order, &payer, description, order.tx_hash.as_deref()).await?;
     tx.commit().await?;
     tracing::warn!(order_id = %order.id, "paid order refunded after failed deliveries");
-    Ok(())
+    Ok(true)
 }
 
 /// Refunds, in `tx`, a delivered order whose purchase then failed upstream (a registrar order

@@ -3,10 +3,13 @@
 //! interchangeable. A provider is `simulated` (the embedded default) or `off`; the provider
 //! error says what went wrong upstream, and `api` maps it to SPEC §2.2.
 
+pub mod http;
 pub mod vercel;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use crate::clock::SharedClock;
 pub use crate::config::ProviderMode;
@@ -43,21 +46,43 @@ impl ProviderError {
     }
 }
 
+/// How long a live upstream's reachability is remembered.
+const REACHABILITY_TTL: Duration = Duration::from_secs(60);
+
 /// The providers of this server, as configured.
 #[derive(Clone)]
 pub struct Providers {
     /// The domain registrar (Vercel); `None` when `off`.
     pub vercel: Option<Arc<dyn DomainRegistrar>>,
+    vercel_reachable: Arc<Mutex<Option<(Instant, bool)>>>,
 }
 
 impl Providers {
     /// The providers of a configuration; simulators keep their state in `store`.
-    pub fn new(config: &crate::config::ProvidersConfig, store: &Store, clock: &SharedClock) -> Self {
+    pub fn new(
+        config: &crate::config::ProvidersConfig,
+        store: &Store,
+        clock: &SharedClock,
+    ) -> Result<Self, ProviderError> {
         let vercel: Option<Arc<dyn DomainRegistrar>> = match config.vercel.mode {
+            ProviderMode::Live => Some(Arc::new(vercel::LiveRegistrar::new(&config.vercel)?)),
             ProviderMode::Simulated => Some(Arc::new(vercel::SimulatedRegistrar::new(store.clone(), clock.clone()))),
             ProviderMode::Off => None,
         };
-        Self { vercel }
+        Ok(Self { vercel, vercel_reachable: Arc::default() })
+    }
+
+    /// Whether the registrar answers; a live one is asked at most once a minute.
+    pub async fn vercel_reachable(&self) -> bool {
+        let Some(registrar) = &self.vercel else { return false };
+        if let Some((at, reachable)) = *self.vercel_reachable.lock()
+            && at.elapsed() < REACHABILITY_TTL
+        {
+            return reachable;
+        }
+        let reachable = registrar.check_auth().await.is_ok();
+        *self.vercel_reachable.lock() = Some((Instant::now(), reachable));
+        reachable
     }
 
     /// The registrar, or [`ProviderError::NotConfigured`].

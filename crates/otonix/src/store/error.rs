@@ -49,6 +49,8 @@ pub enum Unique {
     DomainName,
     /// A name with an order under way or sold, in the simulated registrar.
     SimulatedSale,
+    /// The reference of a simulated registrar order (one order per payment).
+    SimulatedReference,
 }
 
 impl Unique {
@@ -58,6 +60,7 @@ impl Unique {
             Self::BookedTxHash => "transactions_tx_hash_booked",
             Self::DomainName => "domains_name",
             Self::SimulatedSale => "sim_registrar_orders_live_domain",
+            Self::SimulatedReference => "sim_registrar_orders_reference",
         }
     }
 
@@ -67,6 +70,7 @@ impl Unique {
             Self::BookedTxHash => "transactions.tx_hash",
             Self::DomainName => "domains.name",
             Self::SimulatedSale => "sim_registrar_orders.domain",
+            Self::SimulatedReference => "sim_registrar_orders.reference",
         }
     }
 }

@@ -21,16 +21,41 @@ pub struct PendingRegistration {
     pub payment_order_id: String,
 }
 
-/// Records the orders behind a domain just bought.
-pub async fn attach(
+/// Reserves a name for a paid order before it is bought: a `pending` domain record (the name is
+/// unique, so a name recorded meanwhile violates [`super::Unique::DomainName`]) tied to the
+/// payment order.
+pub async fn reserve(
+    conn: &mut AnyConnection,
+    domain: &Domain,
+    payment_order_id: &str,
+    now: Millis,
+) -> StoreResult<Domain> {
+    let stored = super::domains::insert(conn, domain, now).await?;
+    let mut sql = Sql::new("UPDATE domains SET payment_order_id = ");
+    sql.bind(payment_order_id).push(" WHERE id = ").bind(stored.id.as_str());
+    sql.execute(&mut *conn).await?;
+    Ok(stored)
+}
+
+/// The domain reserved for a payment order, with its registrar order once bought.
+pub async fn reserved_by(
+    conn: &mut AnyConnection,
+    payment_order_id: &str,
+) -> StoreResult<Option<(Domain, Option<String>)>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS}, registrar_order_id FROM domains WHERE payment_order_id = "));
+    sql.bind(payment_order_id);
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
+    Ok(Some((from_row(&row)?, row.try_get("registrar_order_id")?)))
+}
+
+/// Records the registrar's order behind a reserved domain (from then on it is followed).
+pub async fn set_registrar_order(
     conn: &mut AnyConnection,
     domain_id: &str,
     registrar_order_id: &str,
-    payment_order_id: &str,
 ) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE domains SET registrar_order_id = ");
-    sql.bind(registrar_order_id).push(", payment_order_id = ").bind(payment_order_id);
-    sql.push(" WHERE id = ").bind(domain_id);
+    sql.bind(registrar_order_id).push(" WHERE id = ").bind(domain_id);
     sql.execute(&mut *conn).await?;
     Ok(())
 }

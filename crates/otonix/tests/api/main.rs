@@ -39,6 +39,7 @@ mod request_tracing;
 mod rpc_proxy;
 mod validation;
 mod vercel;
+mod vercel_chain;
 mod vercel_dns;
 mod vercel_register;
 mod wallets;

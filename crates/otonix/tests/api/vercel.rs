@@ -95,3 +95,51 @@ async fn a_registrar_switched_off_answers_503_and_says_so_in_its_status() {
         assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "provider_not_configured");
     }
 }
+
+#[tokio::test]
+async fn a_live_registrars_failures_reach_the_client_as_502_and_429() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let vercel = MockServer::start().await;
+    Mock::given(path("/v2/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "user": {} })))
+        .mount(&vercel)
+        .await;
+    Mock::given(path("/v1/registrar/domains/broken.com/availability"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({ "status": 500, "code": "internal_server_error", "message": "An unexpected internal error occurred" }),
+        ))
+        .mount(&vercel)
+        .await;
+    Mock::given(path("/v1/registrar/domains/busy.com/availability"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "120")
+                .set_body_json(json!({ "status": 429, "code": "too_many_requests", "message": "slow down" })),
+        )
+        .mount(&vercel)
+        .await;
+    let app = spawn_app_with(|c| {
+        c.providers.vercel.mode = otonix::config::ProviderMode::Live;
+        c.providers.vercel.token = Some(otonix::config::Secret::new("live-token"));
+        c.providers.vercel.api_url = vercel.uri();
+    })
+    .await;
+    let (_, status) = app.get("/api/vercel/status", As::Anonymous).await;
+    assert_eq!(status, json!({ "configured": true, "mode": "live", "reachable": true }));
+
+    let (status, body) = app.post("/api/vercel/check", As::Anonymous, json!({ "domain": "broken.com" })).await;
+    assert_error(status, &body, StatusCode::BAD_GATEWAY, "upstream_error");
+    assert_eq!(body["details"]["code"], "internal_server_error", "{body}");
+    assert_eq!((&body["details"]["provider"], &body["details"]["status"]), (&json!("vercel"), &json!(500)));
+
+    let response = app
+        .request(Method::POST, "/api/vercel/check", As::Anonymous)
+        .json(&json!({ "domain": "busy.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "120");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "rate_limited");
+}

@@ -43,9 +43,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ProviderStatus {
     /// True unless the provider is `off`.
     pub configured: bool,
-    /// `simulated` or `off`.
+    /// `live`, `simulated` or `off`.
     pub mode: &'static str,
-    /// Whether the upstream answers.
+    /// Whether the upstream answers (a live one is asked at most once a minute).
     pub reachable: bool,
 }
 
@@ -53,10 +53,8 @@ pub struct ProviderStatus {
 #[utoipa::path(get, path = "/api/vercel/status", tag = "vercel", responses((status = 200, body = ProviderStatus)))]
 pub async fn vercel_status(State(state): State<AppState>) -> Json<ProviderStatus> {
     let mode = state.config.providers.vercel.mode.as_str();
-    let Ok(registrar) = state.providers.registrar() else {
-        return Json(ProviderStatus { configured: false, mode, reachable: false });
-    };
-    Json(ProviderStatus { configured: true, mode, reachable: registrar.check_auth().await.is_ok() })
+    let configured = state.providers.vercel.is_some();
+    Json(ProviderStatus { configured, mode, reachable: state.providers.vercel_reachable().await })
 }
 
 /// What a domain purchase costs and how to pay for it.

@@ -27,7 +27,7 @@ use crate::providers::{DomainRegistrar, ProviderError};
 use crate::state::AppState;
 use crate::store::domains::{self, Domain};
 use crate::store::orders::Order;
-use crate::store::{Tx, new_id, registrations};
+use crate::store::{Tx, Unique, new_id, registrations};
 
 /// Body of `POST /api/vercel/register`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,6 +156,7 @@ impl Product for DomainPurchase {
     const NAME: &'static str = "domain";
     const RESOURCE: &'static str = "POST /api/vercel/register";
     type Params = DomainParams;
+    const TOLERANT: bool = false;
 
     async fn quote(&self, engine: &Payments, params: &DomainParams) -> ApiResult<Quote> {
         let name = Self::name(params)?;
@@ -171,7 +172,11 @@ impl Product for DomainPurchase {
         Ok(Quote { amount, description: format!("Domain {name} for {years}") })
     }
 
-    async fn fulfil(&self, _engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<Value> {
+    async fn fulfil(&self, engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<Value> {
+        let reserved = reserve(engine, order, params).await?;
+        if let Some(registrar_order_id) = reserved.1 {
+            return Ok(json!({ "registrarOrderId": registrar_order_id }));
+        }
         let (registrar_price, amount) = self.price(params).await?;
         if amount > order.amount {
             return Err(ApiError::Conflict(format!(
@@ -190,6 +195,10 @@ impl Product for DomainPurchase {
             }
             other => name_refusal(other),
         })?;
+        // From here the purchase is followed, and never refunded unless the registrar fails it.
+        let mut tx = engine.store().begin().await?;
+        registrations::set_registrar_order(&mut tx, &reserved.0.id, &order_id).await?;
+        tx.commit().await?;
         Ok(json!({ "registrarOrderId": order_id }))
     }
 
@@ -204,25 +213,9 @@ impl Product for DomainPurchase {
         let registrar_order_id = fulfilled["registrarOrderId"]
             .as_str()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: no registrar order id", order.id)))?;
-        let now = engine.now();
-        let domain = Domain {
-            seq: 0,
-            id: new_id(),
-            name: params.domain.clone(),
-            status: DomainStatus::Pending,
-            registered_at: None,
-            expires_at: None,
-            auto_renew: params.auto_renew,
-            dns_records: Vec::new(),
-            sandbox_id: params.sandbox_id.clone(),
-            agent_id: params.agent_id,
-            registrar: PROVIDER.to_owned(),
-            api_key_id: order.api_key_id.clone(),
-            created_at: now,
-            updated_at: now,
-        };
-        let stored = domains::insert(tx, &domain, now).await?;
-        registrations::attach(tx, &stored.id, registrar_order_id, &order.id).await?;
+        let (stored, _) = registrations::reserved_by(tx, &order.id)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: its domain is not reserved", order.id)))?;
         let booking = Booking {
             kind: TransactionType::Debit,
             category: "domain",
@@ -236,5 +229,67 @@ impl Product for DomainPurchase {
             "domain": DomainView::full(stored),
             "registrarOrder": { "id": registrar_order_id, "status": "purchasing" },
         }))
+    }
+
+    /// A refunded purchase frees its name. One that the registrar took and has not failed is
+    /// never refunded: its delivery is left to be retried.
+    async fn refund(&self, engine: &Payments, tx: &mut Tx, order: &Order, _params: &DomainParams) -> ApiResult<()> {
+        let Some((domain, registrar_order_id)) = registrations::reserved_by(tx, &order.id).await? else {
+            return Ok(());
+        };
+        if registrar_order_id.is_some() && domain.status != DomainStatus::Failed {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "order {}: the registrar took its purchase ({}); it is not refunded",
+                order.id,
+                registrar_order_id.unwrap_or_default()
+            )));
+        }
+        registrations::fail(tx, &domain.id, "not bought: the payment was refunded", engine.now()).await?;
+        Ok(())
+    }
+}
+
+/// Reserves the name for `order` (a pending local record tied to it), or finds the reservation
+/// it made before with its registrar order. A name recorded by anyone else is a final refusal,
+/// made before anything is bought.
+async fn reserve(engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<(Domain, Option<String>)> {
+    let mut tx = engine.store().begin().await?;
+    if let Some(reserved) = registrations::reserved_by(&mut tx, &order.id).await? {
+        return Ok(reserved);
+    }
+    let now = engine.now();
+    let domain = Domain {
+        seq: 0,
+        id: new_id(),
+        name: params.domain.clone(),
+        status: DomainStatus::Pending,
+        registered_at: None,
+        expires_at: None,
+        auto_renew: params.auto_renew,
+        dns_records: Vec::new(),
+        sandbox_id: params.sandbox_id.clone(),
+        agent_id: params.agent_id,
+        registrar: PROVIDER.to_owned(),
+        api_key_id: order.api_key_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    match registrations::reserve(&mut tx, &domain, &order.id, now).await {
+        Ok(stored) => {
+            tx.commit().await?;
+            Ok((stored, None))
+        }
+        Err(error) if error.violates(Unique::DomainName) => {
+            drop(tx);
+            // A concurrent delivery of the same order may have reserved it: then it is ours.
+            match registrations::reserved_by(&mut *engine.store().read().await?, &order.id).await? {
+                Some(reserved) => Ok(reserved),
+                None => Err(ApiError::Conflict(format!(
+                    "{} became a domain on this server before it was bought",
+                    params.domain
+                ))),
+            }
+        }
+        Err(error) => Err(error.into()),
     }
 }

@@ -37,6 +37,10 @@ pub trait Product: Send + Sync + 'static {
     /// What a request buys, parsed and normalized by its handler, stored with the order so that
     /// delivery never reads the request again.
     type Params: Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// Whether a transfer proof a little short of the price (within `payments.amountTolerance`)
+    /// buys it. False for what is bought upstream at its full price: a shortfall would be the
+    /// server's loss, and a refund would give back more than was paid.
+    const TOLERANT: bool = true;
 
     /// Prices a request and checks that it can be bought now: a refusal comes before any order
     /// exists, so nobody is asked to pay for a request that would fail.

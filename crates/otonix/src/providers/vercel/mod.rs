@@ -3,6 +3,9 @@
 //! prices are US dollars, sent as numbers or strings; they are read exactly, as [`Usdc`]
 //! amounts (the registrar's dollar and the token's are counted one for one, SPEC §6.1).
 
+mod live;
+#[cfg(test)]
+mod live_tests;
 mod sim;
 
 use serde::{Deserialize, Deserializer};
@@ -10,6 +13,7 @@ use serde::{Deserialize, Deserializer};
 use super::ProviderError;
 use crate::clock::Millis;
 use crate::domain::{DomainName, Usdc};
+pub use live::LiveRegistrar;
 pub use sim::SimulatedRegistrar;
 
 /// The most years one purchase or renewal covers.

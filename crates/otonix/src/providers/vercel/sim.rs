@@ -141,7 +141,15 @@ impl DomainRegistrar for SimulatedRegistrar {
                 tx.commit().await.map_err(|e| unavailable(e.into()))?;
                 Ok(order.id)
             }
-            Err(error) if error.violates(Unique::SimulatedSale) => Err(taken()),
+            Err(error) if error.violates(Unique::SimulatedSale) || error.violates(Unique::SimulatedReference) => {
+                drop(tx);
+                // A concurrent call with the same reference may have placed it: then it is ours.
+                let mut conn = self.store.read().await.map_err(unavailable)?;
+                match sim_registrar::order_for(&mut conn, &purchase.reference).await.map_err(unavailable)? {
+                    Some(placed) => Ok(placed.id),
+                    None => Err(taken()),
+                }
+            }
             Err(error) => Err(unavailable(error)),
         }
     }
