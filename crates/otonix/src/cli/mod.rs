@@ -2,6 +2,7 @@
 
 mod keys;
 mod pay;
+mod providers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +46,16 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Send a request to a paid endpoint and pay its 402 (x402) automatically with a local key.
     Pay(pay::PayArgs),
+    /// Inspect the upstream providers.
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
+}
+
+/// `otonix providers …`.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// Print each provider's mode and whether its upstream answers; fails if a configured one does not.
+    Check,
 }
 
 /// Options of `otonix serve`.
@@ -105,6 +116,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             keys::run(command, &config).await
         }
         Command::Pay(args) => pay::run(args).await,
+        Command::Providers(ProvidersCommand::Check) => {
+            let config = cli.load_config(None)?;
+            telemetry::init(&config.log);
+            providers::check(&config).await
+        }
     }
 }
 

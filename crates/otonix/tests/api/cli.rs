@@ -127,9 +127,34 @@ async fn every_command_has_help() {
         vec!["keys", "generate", "--help"],
         vec!["keys", "list", "--help"],
         vec!["keys", "revoke", "--help"],
+        vec!["providers", "check", "--help"],
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (ok, out, _) = run(otonix(dir.path(), &None).args(&args)).await;
         assert!(ok && out.contains("Usage:"), "{args:?}: {out}");
     }
+}
+
+#[tokio::test]
+async fn providers_check_reports_each_mode_and_whether_it_answers() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(otonix(data_dir.path(), &None).args(["providers", "check"])).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("vercel") && out.contains("simulated") && out.contains("reachable"), "{out}");
+
+    let (ok, out, err) =
+        run(otonix(data_dir.path(), &None).args(["providers", "check"]).env("OTONIX_VERCEL_MODE", "off")).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("off") && out.contains("not configured"), "{out}");
+
+    // A live registrar that cannot be reached fails the check, and never shows its token.
+    let file = data_dir.path().join("otonix.toml");
+    let live = "[providers.vercel]\nmode = \"live\"\ntoken = \"env:MY_VERCEL_TOKEN\"\napiUrl = \"http://127.0.0.1:1\"\ntimeoutSeconds = 1\n";
+    std::fs::write(&file, live).unwrap();
+    let (ok, out, err) = run(otonix(data_dir.path(), &None)
+        .args(["--config", file.to_str().unwrap(), "providers", "check"])
+        .env("MY_VERCEL_TOKEN", "vercel-secret-token"))
+    .await;
+    assert!(!ok && out.contains("live") && out.contains("NOT reachable"), "{out}\n{err}");
+    assert!(!out.contains("vercel-secret-token") && !err.contains("vercel-secret-token"));
 }
