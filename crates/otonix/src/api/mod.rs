@@ -88,8 +88,7 @@ pub fn products(
     providers: &crate::providers::Providers,
     config: &crate::config::ProvidersConfig,
 ) -> crate::payments::Products {
-    let domain =
-        vercel::register::DomainPurchase { registrar: providers.vercel.clone(), markup: config.vercel.markup_percent };
+    let domain = vercel::register::DomainPurchase::new(providers, config);
     crate::payments::Products::default().with(credits::Credits).with(domain)
 }
 

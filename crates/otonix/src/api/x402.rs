@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use x402::encode_header;
 
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::{Outcome, Paid, PaidRequest, Product};
 use crate::state::AppState;
@@ -47,6 +48,23 @@ pub async fn get_x402_config(State(state): State<AppState>) -> Json<Value> {
         "amountTolerance": f64::from(t.tolerance_ppm) / 1_000_000.0,
         "confirmations": t.confirmations,
     }))
+}
+
+/// What the payment engine knows of a paid request: who asks, for what, with which body.
+pub fn paid_request(
+    state: &AppState,
+    principal: &Principal,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Value,
+) -> PaidRequest {
+    PaidRequest {
+        principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),
+        method: "POST".into(),
+        path: uri.path().to_owned(),
+        url: super::public_url(state, headers, uri.path()),
+        canonical_body: crate::payments::canonical::canonical_json(body),
+    }
 }
 
 /// Runs the payment part of a paid request (see [`crate::payments::Payments::process`]) to its

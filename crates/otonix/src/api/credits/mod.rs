@@ -14,11 +14,10 @@ use utoipa_axum::routes;
 
 use super::extract::{ApiJson, PathId, typed};
 use super::validate::Check;
-use super::x402::pay;
+use super::x402::{paid_request, pay};
 use crate::auth::Principal;
 use crate::domain::{AgentId, Usdc};
 use crate::error::{ApiResult, ErrorBody};
-use crate::payments::{PaidRequest, canonical};
 use crate::state::AppState;
 pub use product::{Credits, CreditsParams};
 
@@ -66,13 +65,7 @@ pub async fn buy_credits(
     let amount = check.required("amount", body.amount);
     let amount = check.money("amount", amount, Usdc::CENT, Usdc::whole(100_000));
     let (amount,) = check.finish_with((amount,))?;
-    let request = PaidRequest {
-        principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),
-        method: "POST".into(),
-        path: uri.path().to_owned(),
-        url: super::public_url(&state, &headers, uri.path()),
-        canonical_body: canonical::canonical_json(&raw),
-    };
+    let request = paid_request(&state, &principal, &uri, &headers, &raw);
     let params = CreditsParams { agent_id, amount };
     pay(&state, Credits, request, params, &headers).await
 }

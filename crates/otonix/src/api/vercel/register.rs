@@ -17,13 +17,14 @@ use crate::api::domains::DomainView;
 use crate::api::extract::{ApiJson, typed};
 use crate::api::references::{owned_agent, owned_sandbox};
 use crate::api::validate::Check;
-use crate::api::x402::pay;
+use crate::api::x402::{paid_request, pay};
 use crate::auth::Principal;
+use crate::config::ProvidersConfig;
 use crate::domain::{AgentId, DomainName, DomainStatus, TransactionType, Usdc};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::payments::{Booking, PaidRequest, Payments, Product, Quote, canonical};
+use crate::payments::{Booking, Payments, Product, Quote};
 use crate::providers::vercel::{BuyDomain, MAX_YEARS};
-use crate::providers::{DomainRegistrar, ProviderError};
+use crate::providers::{DomainRegistrar, ProviderError, Providers};
 use crate::state::AppState;
 use crate::store::domains::{self, Domain};
 use crate::store::orders::Order;
@@ -76,7 +77,7 @@ pub async fn register_domain(
     let agent_id = check.agent_id("agentId", body.agent_id);
     let sandbox_id = check.uuid("sandboxId", body.sandbox_id);
     let (domain,) = check.finish_with((domain,))?;
-    state.providers.registrar().map_err(|e| crate::api::provider_errors::provider_error(PROVIDER, e))?;
+    state.providers.registrar().map_err(|e| super::provider_error(PROVIDER, e))?;
     let mut conn = state.store.read().await?;
     if let Some(agent_id) = agent_id {
         owned_agent(&mut conn, &principal, "agentId", agent_id).await?;
@@ -85,13 +86,7 @@ pub async fn register_domain(
         owned_sandbox(&mut conn, &principal, "sandboxId", sandbox_id).await?;
     }
     drop(conn);
-    let request = PaidRequest {
-        principal: principal.key_id().unwrap_or(crate::domain::heartbeat::ADMIN_OWNER).to_owned(),
-        method: "POST".into(),
-        path: uri.path().to_owned(),
-        url: crate::api::public_url(&state, &headers, uri.path()),
-        canonical_body: canonical::canonical_json(&raw),
-    };
+    let request = paid_request(&state, &principal, &uri, &headers, &raw);
     let params = DomainParams {
         domain: domain.into_string(),
         years,
@@ -99,21 +94,17 @@ pub async fn register_domain(
         sandbox_id,
         auto_renew: body.auto_renew.unwrap_or(true),
     };
-    let product = DomainPurchase { registrar: state.providers.vercel.clone(), markup: markup(&state) };
+    let product = DomainPurchase::new(&state.providers, &state.config.providers);
     pay(&state, product, request, params, &headers).await
-}
-
-fn markup(state: &AppState) -> u32 {
-    state.config.providers.vercel.markup_percent
 }
 
 /// A domain bought through the registrar.
 #[derive(Clone)]
 pub struct DomainPurchase {
     /// The registrar (`None` when `off`).
-    pub registrar: Option<Arc<dyn DomainRegistrar>>,
+    registrar: Option<Arc<dyn DomainRegistrar>>,
     /// Percent added to the registrar's price.
-    pub markup: u32,
+    markup: u32,
 }
 
 /// What a domain purchase buys.
@@ -133,6 +124,11 @@ pub struct DomainParams {
 }
 
 impl DomainPurchase {
+    /// The product of these providers and settings.
+    pub fn new(providers: &Providers, config: &ProvidersConfig) -> Self {
+        Self { registrar: providers.vercel.clone(), markup: config.vercel.markup_percent }
+    }
+
     fn registrar(&self) -> ApiResult<&dyn DomainRegistrar> {
         self.registrar.as_deref().ok_or(ApiError::ProviderNotConfigured(PROVIDER))
     }
