@@ -3,6 +3,7 @@
 //! unknown routes and methods) and the generated OpenAPI document.
 
 mod agents;
+mod cherry;
 mod client_ip;
 mod compute;
 mod credits;
@@ -72,6 +73,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(credits::router())
         .merge(x402::router())
         .merge(vercel::router())
+        .merge(cherry::router())
 }
 
 /// The absolute URL of `path` on this server: `publicUrl` when configured, else from `Host`.

@@ -14,15 +14,28 @@ pub async fn check(config: &Config) -> anyhow::Result<()> {
     store.migrate().await.context("applying database migrations")?;
     let clock: SharedClock = std::sync::Arc::new(SystemClock);
     let providers = Providers::new(&config.providers, &store, &clock).context("configuring the providers")?;
-    let mode = config.providers.vercel.mode.as_str();
-    let answer = match &providers.vercel {
-        None => "not configured".to_owned(),
-        Some(registrar) => match registrar.check_auth().await {
-            Ok(()) => "reachable".to_owned(),
-            Err(error) => format!("NOT reachable: {error}"),
-        },
+    let vercel = match &providers.vercel {
+        None => None,
+        Some(registrar) => Some(registrar.check_auth().await),
     };
-    println!("vercel  {mode:<9}  {answer}");
-    anyhow::ensure!(!answer.starts_with("NOT"), "a configured provider does not answer");
+    let cherry = match &providers.cherry {
+        None => None,
+        Some(compute) => Some(compute.check_auth().await),
+    };
+    let mut answering = true;
+    for (name, mode, answer) in
+        [("vercel", config.providers.vercel.mode, vercel), ("cherry", config.providers.cherry.mode, cherry)]
+    {
+        let said = match answer {
+            None => "not configured".to_owned(),
+            Some(Ok(())) => "reachable".to_owned(),
+            Some(Err(error)) => {
+                answering = false;
+                format!("NOT reachable: {error}")
+            }
+        };
+        println!("{name:<7} {:<9}  {said}", mode.as_str());
+    }
+    anyhow::ensure!(answering, "a configured provider does not answer");
     Ok(())
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{TierRules, Usdc};
 
 pub use payments::{DEV_ASSET, DEV_CHAIN_ID, Failpoint, PaymentMode, PaymentsConfig, redact_url};
-pub use providers::{ProviderMode, ProvidersConfig, RegistrantContact, VercelConfig};
+pub use providers::{CherryConfig, ProviderMode, ProvidersConfig, RegistrantContact, VercelConfig};
 pub use secret::Secret;
 pub use settings::{ENVIRONMENT_SETTINGS, Overrides};
 
@@ -308,12 +308,13 @@ impl Config {
             ));
         }
         self.providers.vercel.validate()?;
-        let simulated = self.providers.vercel.mode == ProviderMode::Simulated;
+        self.providers.cherry.validate()?;
+        let simulated = [self.providers.vercel.mode, self.providers.cherry.mode].contains(&ProviderMode::Simulated);
         if simulated && self.payments.mode != PaymentMode::Dev && !self.providers.allow_simulated_with_real_payments {
             return Err(ConfigError::Invalid(format!(
-                "providers.vercel.mode is `simulated` while payments.mode is `{}`: it would sell simulated domains \
-                 for real tokens; set providers.vercel.mode to `live` or `off` (OTONIX_VERCEL_MODE), or \
-                 providers.allowSimulatedWithRealPayments for a test chain",
+                "a provider is `simulated` while payments.mode is `{}`: it would sell simulated domains or servers \
+                 for real tokens; set providers.vercel.mode and providers.cherry.mode to `live` or `off` \
+                 (OTONIX_VERCEL_MODE, OTONIX_CHERRY_MODE), or providers.allowSimulatedWithRealPayments for a test chain",
                 self.payments.mode.as_str()
             )));
         }

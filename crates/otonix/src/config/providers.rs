@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, Secret};
+use crate::domain::Usdc;
 
 /// How a provider runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,9 +45,49 @@ impl ProviderMode {
 pub struct ProvidersConfig {
     /// Vercel: domains and DNS.
     pub vercel: VercelConfig,
+    /// Cherry Servers: compute.
+    pub cherry: CherryConfig,
     /// Lets a simulated provider sell for payments that move real tokens (`payments.mode` other
     /// than `dev`): for a test chain only. Off, such a server refuses to start.
     pub allow_simulated_with_real_payments: bool,
+}
+
+/// Cherry Servers (`providers.cherry.*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct CherryConfig {
+    /// `simulated` (default) or `off` (the live client is not built yet).
+    pub mode: ProviderMode,
+    /// The plan whose images `GET /api/cherry/images` lists without `?plan=`.
+    pub default_plan: String,
+    /// US dollars per euro, for plans priced in euros (`monthlyCost`).
+    pub usd_per_eur: Usdc,
+}
+
+impl Default for CherryConfig {
+    fn default() -> Self {
+        Self {
+            mode: ProviderMode::Simulated,
+            default_plan: "B1-2-2gb-40s-shared".into(),
+            usd_per_eur: Usdc::from_micros(1_100_000).expect("a small rate"),
+        }
+    }
+}
+
+impl CherryConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |why: &str| Err(ConfigError::Invalid(format!("providers.cherry: {why}")));
+        if self.mode == ProviderMode::Live {
+            return invalid("the live Cherry Servers client is not built yet: use `simulated` or `off`");
+        }
+        if !self.usd_per_eur.is_positive() || self.usd_per_eur > Usdc::whole(100) {
+            return invalid("usdPerEur must be above 0 and at most 100");
+        }
+        if self.default_plan.trim().is_empty() || self.default_plan.len() > 100 {
+            return invalid("defaultPlan must be a plan slug");
+        }
+        Ok(())
+    }
 }
 
 /// Vercel (`providers.vercel.*`).

@@ -73,6 +73,10 @@ pub const ENVIRONMENT_SETTINGS: &[(&str, &str, Apply)] = &[
         c.providers.vercel.mode = super::ProviderMode::parse(v).ok_or("expected `live`, `simulated` or `off`")?;
         Ok(())
     }),
+    ("OTONIX_CHERRY_MODE", "providers.cherry.mode", |c, v| {
+        c.providers.cherry.mode = super::ProviderMode::parse(v).ok_or("expected `simulated` or `off`")?;
+        Ok(())
+    }),
     ("OTONIX_VERCEL_TOKEN", "providers.vercel.token", |c, v| {
         c.providers.vercel.token = Some(Secret::new(v));
         Ok(())
@@ -203,6 +207,7 @@ mod tests {
             ("OTONIX_DATABASE_URL", "postgres://u:pw@localhost/db"),
             ("OTONIX_PAYMENTS_MODE", "facilitator"),
             ("OTONIX_VERCEL_MODE", "off"),
+            ("OTONIX_CHERRY_MODE", "off"),
             (
                 "OTONIX_FACILITATOR_URL",
                 "https://user:facilitator-pw@facilitator.example.com/x402?apiKey=facilitator-key",
@@ -228,6 +233,7 @@ mod tests {
         let env = env_of(&[
             ("OTONIX_PAYMENTS_MODE", "chain"),
             ("OTONIX_VERCEL_MODE", "off"),
+            ("OTONIX_CHERRY_MODE", "off"),
             ("OTONIX_RPC_URL", "http://127.0.0.1:1"),
             ("OTONIX_RELAYER_KEY", "0x01"),
         ]);
@@ -244,7 +250,7 @@ mod tests {
             ("OTONIX_RELAYER_KEY", "0x01"),
         ];
         let error = Config::load(None, &env_of(&chain), &Overrides::default()).unwrap_err().to_string();
-        assert!(error.contains("providers.vercel.mode is `simulated` while payments.mode is `chain`"), "{error}");
+        assert!(error.contains("a provider is `simulated` while payments.mode is `chain`"), "{error}");
         let live = [("OTONIX_VERCEL_MODE", "live")];
         let error = Config::load(None, &env_of(&live), &Overrides::default()).unwrap_err().to_string();
         assert!(error.contains("live mode needs a token"), "{error}");
@@ -258,6 +264,7 @@ mod tests {
         let env = env_of(&[
             ("OTONIX_PAYMENTS_MODE", "facilitator"),
             ("OTONIX_VERCEL_MODE", "off"),
+            ("OTONIX_CHERRY_MODE", "off"),
             ("OTONIX_FACILITATOR_URL", "http://127.0.0.1:1"),
         ]);
         let error = Config::load(None, &env, &Overrides::default()).unwrap_err().to_string();

@@ -3,6 +3,7 @@
 //! interchangeable. A provider is `simulated` (the embedded default) or `off`; the provider
 //! error says what went wrong upstream, and `api` maps it to SPEC §2.2.
 
+pub mod cherry;
 pub mod http;
 pub mod vercel;
 
@@ -14,6 +15,7 @@ use parking_lot::Mutex;
 use crate::clock::SharedClock;
 pub use crate::config::ProviderMode;
 use crate::store::Store;
+pub use cherry::ComputeProvider;
 pub use vercel::DomainRegistrar;
 
 /// What went wrong asking an upstream.
@@ -54,7 +56,26 @@ const REACHABILITY_TTL: Duration = Duration::from_secs(60);
 pub struct Providers {
     /// The domain registrar (Vercel); `None` when `off`.
     pub vercel: Option<Arc<dyn DomainRegistrar>>,
-    vercel_reachable: Arc<Mutex<Option<(Instant, bool)>>>,
+    /// The compute provider (Cherry Servers); `None` when `off`.
+    pub cherry: Option<Arc<dyn ComputeProvider>>,
+    vercel_reachable: Reachability,
+}
+
+/// A live upstream's last answer to "do you answer?", kept for [`REACHABILITY_TTL`].
+#[derive(Clone, Default)]
+struct Reachability(Arc<Mutex<Option<(Instant, bool)>>>);
+
+impl Reachability {
+    async fn get(&self, check: impl std::future::Future<Output = bool>) -> bool {
+        if let Some((at, reachable)) = *self.0.lock()
+            && at.elapsed() < REACHABILITY_TTL
+        {
+            return reachable;
+        }
+        let reachable = check.await;
+        *self.0.lock() = Some((Instant::now(), reachable));
+        reachable
+    }
 }
 
 impl Providers {
@@ -69,20 +90,30 @@ impl Providers {
             ProviderMode::Simulated => Some(Arc::new(vercel::SimulatedRegistrar::new(store.clone(), clock.clone()))),
             ProviderMode::Off => None,
         };
-        Ok(Self { vercel, vercel_reachable: Arc::default() })
+        let cherry: Option<Arc<dyn ComputeProvider>> = match config.cherry.mode {
+            ProviderMode::Simulated => Some(Arc::new(cherry::SimulatedCompute)),
+            ProviderMode::Live | ProviderMode::Off => None,
+        };
+        Ok(Self { vercel, cherry, vercel_reachable: Reachability::default() })
     }
 
     /// Whether the registrar answers; a live one is asked at most once a minute.
     pub async fn vercel_reachable(&self) -> bool {
         let Some(registrar) = &self.vercel else { return false };
-        if let Some((at, reachable)) = *self.vercel_reachable.lock()
-            && at.elapsed() < REACHABILITY_TTL
-        {
-            return reachable;
+        self.vercel_reachable.get(async { registrar.check_auth().await.is_ok() }).await
+    }
+
+    /// Whether the compute provider answers.
+    pub async fn cherry_reachable(&self) -> bool {
+        match &self.cherry {
+            Some(compute) => compute.check_auth().await.is_ok(),
+            None => false,
         }
-        let reachable = registrar.check_auth().await.is_ok();
-        *self.vercel_reachable.lock() = Some((Instant::now(), reachable));
-        reachable
+    }
+
+    /// The compute provider, or [`ProviderError::NotConfigured`].
+    pub fn compute(&self) -> Result<&dyn ComputeProvider, ProviderError> {
+        self.cherry.as_deref().ok_or(ProviderError::NotConfigured)
     }
 
     /// The registrar, or [`ProviderError::NotConfigured`].

@@ -6,6 +6,7 @@ mod helpers;
 mod actions;
 mod agents;
 mod auth;
+mod cherry;
 mod cli;
 mod conventions;
 mod crash;

@@ -48,6 +48,7 @@ impl Scene {
         let mut env = vec![
             ("OTONIX_PAYMENTS_MODE", "chain"),
             ("OTONIX_VERCEL_MODE", "off"),
+            ("OTONIX_CHERRY_MODE", "off"),
             ("OTONIX_RPC_URL", self.chain.url.as_str()),
             ("OTONIX_RELAYER_KEY", self.relayer.as_str()),
             ("OTONIX_PAY_TO", self.pay_to.as_str()),

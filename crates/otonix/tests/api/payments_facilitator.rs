@@ -18,6 +18,7 @@ async fn market(facilitator: &MockServer) -> (TestApp, TestKey, String) {
     let app = spawn_app_with(move |config| {
         config.payments.mode = PaymentMode::Facilitator;
         config.providers.vercel.mode = otonix::config::ProviderMode::Off;
+        config.providers.cherry.mode = otonix::config::ProviderMode::Off;
         config.payments.facilitator_url = Some(url);
         // No chain to read: transfer proofs off (they would need payments.rpcUrl).
         config.payments.transfer_proofs = false;

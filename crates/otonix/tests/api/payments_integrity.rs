@@ -278,6 +278,7 @@ async fn a_server_refuses_to_start_on_an_rpc_endpoint_that_serves_another_chain(
     let (_, relayer) = chain.account(0);
     config.payments.mode = otonix::config::PaymentMode::Chain;
     config.providers.vercel.mode = otonix::config::ProviderMode::Off;
+    config.providers.cherry.mode = otonix::config::ProviderMode::Off;
     config.payments.rpc_url = Some(otonix::config::Secret::new(chain.url.clone()));
     config.payments.relayer_key = Some(otonix::config::Secret::new(format!("0x{}", hex::encode(relayer.to_bytes()))));
     config.payments.chain_id = Some(1);
