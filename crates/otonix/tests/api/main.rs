@@ -42,5 +42,6 @@ mod validation;
 mod vercel;
 mod vercel_chain;
 mod vercel_dns;
+mod vercel_live;
 mod vercel_register;
 mod wallets;
