@@ -14,6 +14,18 @@ use crate::pay::{challenge, pay_header, send, wallet};
 const PATH: &str = "/api/vercel/register";
 
 async fn vercel(buy: ResponseTemplate, expected_buys: u64) -> MockServer {
+    let server = catalog().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/registrar/domains/live-name.com/buy"))
+        .respond_with(buy)
+        .expect(expected_buys)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A fake Vercel that sells `live-name.com` for 20 USD.
+async fn catalog() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/v1/registrar/domains/live-name.com/availability"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "available": true })))
@@ -24,12 +36,6 @@ async fn vercel(buy: ResponseTemplate, expected_buys: u64) -> MockServer {
             ResponseTemplate::new(200)
                 .set_body_json(json!({ "years": 1, "purchasePrice": 20, "renewalPrice": 20, "transferPrice": 20 })),
         )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/registrar/domains/live-name.com/buy"))
-        .respond_with(buy)
-        .expect(expected_buys)
         .mount(&server)
         .await;
     server
@@ -112,4 +118,34 @@ async fn a_registrar_outage_after_payment_is_retried_then_refunded_and_never_bou
         (StatusCode::PAYMENT_REQUIRED, &json!("order_closed"))
     );
     assert_refunded_once(&app, &key).await;
+}
+
+#[tokio::test]
+async fn a_purchase_whose_answer_was_lost_is_found_registered_on_the_retry_not_refunded() {
+    let server = catalog().await;
+    // The registrar takes the purchase but its answer never arrives (the client times out at 2 s).
+    let lost = ResponseTemplate::new(200)
+        .set_body_json(json!({ "orderId": "ord_lost" }))
+        .set_delay(std::time::Duration::from_secs(3));
+    let buy = || Mock::given(method("POST")).and(path("/v1/registrar/domains/live-name.com/buy"));
+    buy().respond_with(lost).up_to_n_times(1).expect(1).mount(&server).await;
+    let taken = ResponseTemplate::new(400).set_body_json(
+        json!({ "status": 400, "code": "domain_not_available", "message": "The domain is not available" }),
+    );
+    buy().respond_with(taken).expect(1).mount(&server).await;
+    Mock::given(path("/v5/domains/live-name.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "domain": {
+            "name": "live-name.com", "boughtAt": 1_790_000_000_000i64, "expiresAt": 1_821_536_000_000i64, "renew": true } })))
+        .mount(&server)
+        .await;
+    let app = live_app(&server).await;
+    let key = app.create_key("lucky").await;
+    let answers = pay(&app, &key, 2).await;
+    assert_eq!(answers[0].0, StatusCode::BAD_GATEWAY, "{:?}", answers[0]);
+    assert_eq!(answers[1].0, StatusCode::CREATED, "{:?}", answers[1]);
+    let paid = &answers[1].1;
+    assert_eq!((&paid["domain"]["status"], &paid["registrarOrder"]["status"]), (&json!("active"), &json!("completed")));
+    assert_eq!(paid["domain"]["expiresAt"], "2027-09-21T14:13:20.000Z");
+    let (_, transactions) = app.get("/api/transactions", As::Key(&key)).await;
+    assert!(transactions.as_array().unwrap().iter().all(|t| t["metadata"]["category"] != "refund"), "{transactions}");
 }

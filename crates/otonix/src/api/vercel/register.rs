@@ -185,12 +185,23 @@ impl Product for DomainPurchase {
             expected_price: registrar_price,
             reference: order.id.clone(),
         };
-        let order_id = self.registrar()?.buy(&Self::name(params)?, &purchase).await.map_err(|e| match e {
-            ProviderError::Upstream { status: 400, ref code, .. } if code == "domain_not_available" => {
-                ApiError::Conflict(format!("{} is not available", params.domain))
+        let name = Self::name(params)?;
+        let order_id = match self.registrar()?.buy(&name, &purchase).await {
+            Ok(order_id) => order_id,
+            Err(ProviderError::Upstream { status: 400, ref code, .. }) if code == "domain_not_available" => {
+                // Available when quoted, reserved here since, and now the account's: an earlier
+                // try bought it and its answer was lost (a live registrar takes no reference).
+                return match self.registrar()?.registered(&name).await {
+                    Ok(sold) => Ok(json!({
+                        "registrarOrderId": null,
+                        "registeredAt": sold.bought_at.unwrap_or(engine.now()),
+                        "expiresAt": sold.expires_at,
+                    })),
+                    Err(_) => Err(ApiError::Conflict(format!("{} is not available", params.domain))),
+                };
             }
-            other => name_refusal(other),
-        })?;
+            Err(other) => return Err(name_refusal(other)),
+        };
         // From here the purchase is followed, and never refunded unless the registrar fails it.
         let mut tx = engine.store().begin().await?;
         registrations::set_registrar_order(&mut tx, &reserved.0.id, &order_id).await?;
@@ -206,12 +217,19 @@ impl Product for DomainPurchase {
         params: &DomainParams,
         fulfilled: Value,
     ) -> ApiResult<Value> {
-        let registrar_order_id = fulfilled["registrarOrderId"]
-            .as_str()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: no registrar order id", order.id)))?;
-        let (stored, _) = registrations::reserved_by(tx, &order.id)
+        let registrar_order_id = fulfilled["registrarOrderId"].as_str();
+        let (mut stored, _) = registrations::reserved_by(tx, &order.id)
             .await?
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: its domain is not reserved", order.id)))?;
+        if registrar_order_id.is_none() {
+            // Bought by an earlier try (see `fulfil`): it is registered already.
+            let registered_at = fulfilled["registeredAt"].as_i64().unwrap_or(engine.now());
+            let expires_at = fulfilled["expiresAt"].as_i64();
+            if let Some(done) = registrations::complete(tx, &stored.id, registered_at, expires_at, engine.now()).await?
+            {
+                stored = done;
+            }
+        }
         let booking = Booking {
             kind: TransactionType::Debit,
             category: "domain",
@@ -223,7 +241,10 @@ impl Product for DomainPurchase {
         Ok(json!({
             "success": true,
             "domain": DomainView::full(stored),
-            "registrarOrder": { "id": registrar_order_id, "status": "purchasing" },
+            "registrarOrder": {
+                "id": registrar_order_id,
+                "status": if registrar_order_id.is_some() { "purchasing" } else { "completed" },
+            },
         }))
     }
 
