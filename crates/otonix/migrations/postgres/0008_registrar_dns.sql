@@ -15,3 +15,7 @@ CREATE INDEX sim_registrar_records_domain ON sim_registrar_records (domain, seq)
 
 -- A paid order reserves its name before buying it: one domain per payment order.
 CREATE UNIQUE INDEX domains_payment_order ON domains (payment_order_id) WHERE payment_order_id IS NOT NULL;
+
+-- A name whose registration failed is free again: only records that did not fail hold a name.
+DROP INDEX domains_name;
+CREATE UNIQUE INDEX domains_name ON domains (name) WHERE status <> 'failed';

@@ -253,7 +253,10 @@ pub async fn update_domain(
         sandbox_id,
         agent_id,
     };
-    let updated = domains::update(&mut tx, &id, &patch, now).await?.ok_or(ApiError::NotFound("domain"))?;
+    let updated = domains::update(&mut tx, &id, &patch, now)
+        .await
+        .map_err(|e| conflict_on_name(e, &current.name))?
+        .ok_or(ApiError::NotFound("domain"))?;
     tx.commit().await?;
     Ok(Json(DomainView::full(updated)))
 }

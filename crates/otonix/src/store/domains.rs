@@ -91,9 +91,9 @@ fn records_json(records: &[DnsRecord]) -> String {
     serde_json::to_string(records).unwrap_or_else(|_| "[]".into())
 }
 
-/// The domain record of a name, if any.
+/// The record that holds a name, if any (one whose registration failed holds none).
 pub async fn by_name(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<Domain>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE name = "));
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM domains WHERE status <> 'failed' AND name = "));
     sql.bind(name);
     Ok(sql.fetch_optional(&mut *conn).await?.map(|r| from_row(&r)).transpose()?)
 }

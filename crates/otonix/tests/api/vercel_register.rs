@@ -88,6 +88,18 @@ async fn a_registrar_order_that_fails_leaves_the_domain_failed_and_refunds_once(
     assert_eq!(refunds.len(), 1, "one refund: {transactions}");
     assert_eq!(refunds[0]["amount"], json!(11.25));
     assert_eq!(refunds[0]["metadata"]["orderId"], order_id);
+    // The name is free again, for anyone to buy.
+    let (_, check) = app.post("/api/vercel/check", As::Anonymous, json!({ "domain": "fails-upstream.com" })).await;
+    assert_eq!(check["available"], true, "{check}");
+    challenge(&app, &key, PATH, &json!({ "domain": "fails-upstream.com" })).await;
+    // Its owner cannot bring the failed record back while another one holds the name.
+    let other = app.create_key("other").await;
+    let (status, _) = app.post("/api/domains", As::Key(&other), json!({ "name": "fails-upstream.com" })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/api/domains/{}", paid["domain"]["id"].as_str().unwrap());
+    let (status, body) =
+        app.call(reqwest::Method::PATCH, &path, As::Key(&key), Some(json!({ "status": "active" }))).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "conflict");
     // Looking again never refunds twice.
     app.clock.advance_secs(3);
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
