@@ -19,3 +19,8 @@ CREATE UNIQUE INDEX domains_payment_order ON domains (payment_order_id) WHERE pa
 -- A name whose registration failed is free again: only records that did not fail hold a name.
 DROP INDEX domains_name;
 CREATE UNIQUE INDEX domains_name ON domains (name) WHERE status <> 'failed';
+
+-- When a paid order first asked the registrar to buy its name: from then on, until the
+-- registrar's order is known, the purchase may have happened, and it is never refunded unless
+-- the name is for sale again.
+ALTER TABLE domains ADD COLUMN buy_started_at BIGINT;

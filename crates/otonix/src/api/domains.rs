@@ -20,6 +20,7 @@ use crate::domain::{AgentId, DomainStatus};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use crate::store::domains::{self, DnsRecord, Domain, DomainFilter, DomainPatch};
+use crate::store::registrations;
 use crate::store::{StoreError, Unique, new_id};
 use crate::wire;
 
@@ -239,6 +240,11 @@ pub async fn update_domain(
     let mut tx = state.store.begin().await?;
     let current = domains::get(&mut tx, &id).await?.ok_or(ApiError::NotFound("domain"))?;
     principal.require_owner(&current.api_key_id)?;
+    if patch_status.is_some() && registrations::is_bought(&mut tx, &id).await? {
+        return Err(ApiError::Conflict(
+            "the status of a domain bought through the registrar follows the registrar; it cannot be set".into(),
+        ));
+    }
     if let Some(Some(agent)) = &agent_id {
         owned_agent(&mut tx, &principal, "agentId", *agent).await?;
     }

@@ -37,27 +37,70 @@ pub async fn reserve(
     Ok(stored)
 }
 
-/// The domain reserved for a payment order, with its registrar order once bought.
-pub async fn reserved_by(
-    conn: &mut AnyConnection,
-    payment_order_id: &str,
-) -> StoreResult<Option<(Domain, Option<String>)>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS}, registrar_order_id FROM domains WHERE payment_order_id = "));
-    sql.bind(payment_order_id);
-    let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
-    Ok(Some((from_row(&row)?, row.try_get("registrar_order_id")?)))
+/// A name reserved for a paid order.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    /// The local domain record.
+    pub domain: Domain,
+    /// The registrar's order, once known.
+    pub registrar_order_id: Option<String>,
+    /// Whether the registrar was ever asked to buy it (its outcome may be unknown).
+    pub buy_started: bool,
 }
 
-/// Records the registrar's order behind a reserved domain (from then on it is followed).
+/// The domain reserved for a payment order.
+pub async fn reserved_by(conn: &mut AnyConnection, payment_order_id: &str) -> StoreResult<Option<Reservation>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS}, registrar_order_id, buy_started_at FROM domains WHERE payment_order_id = "
+    ));
+    sql.bind(payment_order_id);
+    let Some(row) = sql.fetch_optional(&mut *conn).await? else { return Ok(None) };
+    let started: Option<Millis> = row.try_get("buy_started_at")?;
+    Ok(Some(Reservation {
+        domain: from_row(&row)?,
+        registrar_order_id: row.try_get("registrar_order_id")?,
+        buy_started: started.is_some(),
+    }))
+}
+
+/// Notes, before the registrar is asked, that a reserved name's purchase may happen.
+pub async fn mark_buy_started(conn: &mut AnyConnection, domain_id: &str, now: Millis) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE domains SET buy_started_at = ");
+    sql.bind(now).push(" WHERE buy_started_at IS NULL AND id = ").bind(domain_id);
+    sql.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Records the registrar's order behind a pending reservation (from then on it is followed);
+/// the first one recorded stays.
 pub async fn set_registrar_order(
     conn: &mut AnyConnection,
     domain_id: &str,
     registrar_order_id: &str,
 ) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE domains SET registrar_order_id = ");
-    sql.bind(registrar_order_id).push(" WHERE id = ").bind(domain_id);
+    sql.bind(registrar_order_id).push(" WHERE registrar_order_id IS NULL AND status = 'pending' AND id = ");
+    sql.bind(domain_id);
     sql.execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Whether a domain record is one the server bought through the registrar (its status is the
+/// server's to change).
+pub async fn is_bought(conn: &mut AnyConnection, domain_id: &str) -> StoreResult<bool> {
+    let mut sql = Sql::new("SELECT 1 AS bought FROM domains WHERE payment_order_id IS NOT NULL AND id = ");
+    sql.bind(domain_id);
+    Ok(sql.fetch_optional(&mut *conn).await?.is_some())
+}
+
+/// The record of a name the server bought and holds (`active` or `expired`), if any.
+pub async fn bought(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<Domain>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM domains WHERE payment_order_id IS NOT NULL AND status IN ('active', 'expired') \
+         AND name = "
+    ));
+    sql.bind(name);
+    Ok(sql.fetch_optional(&mut *conn).await?.map(|row| from_row(&row)).transpose()?)
 }
 
 /// Up to `limit` pending domains with a registrar order, oldest first.

@@ -26,9 +26,20 @@ async fn vercel(buy: ResponseTemplate, expected_buys: u64) -> MockServer {
 
 /// A fake Vercel that sells `live-name.com` for 20 USD.
 async fn catalog() -> MockServer {
+    catalog_available(None).await
+}
+
+/// The same, the name available only to the first `times` questions (when given).
+async fn catalog_available(times: Option<u64>) -> MockServer {
     let server = MockServer::start().await;
+    let available = Mock::given(path("/v1/registrar/domains/live-name.com/availability"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "available": true })));
+    match times {
+        Some(times) => available.up_to_n_times(times).mount(&server).await,
+        None => available.mount(&server).await,
+    }
     Mock::given(path("/v1/registrar/domains/live-name.com/availability"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "available": true })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "available": false })))
         .mount(&server)
         .await;
     Mock::given(path("/v1/registrar/domains/live-name.com/price"))
@@ -148,4 +159,60 @@ async fn a_purchase_whose_answer_was_lost_is_found_registered_on_the_retry_not_r
     assert_eq!(paid["domain"]["expiresAt"], "2027-09-21T14:13:20.000Z");
     let (_, transactions) = app.get("/api/transactions", As::Key(&key)).await;
     assert!(transactions.as_array().unwrap().iter().all(|t| t["metadata"]["category"] != "refund"), "{transactions}");
+}
+
+#[tokio::test]
+async fn a_purchase_whose_outcome_stays_unknown_is_retried_never_refunded() {
+    // Available to the quote and the re-quote before payment; taken since (by the purchase
+    // whose answer is lost).
+    let server = catalog_available(Some(2)).await;
+    let lost = ResponseTemplate::new(200)
+        .set_body_json(json!({ "orderId": "ord_lost" }))
+        .set_delay(std::time::Duration::from_secs(3));
+    let buy = || Mock::given(method("POST")).and(path("/v1/registrar/domains/live-name.com/buy"));
+    buy().respond_with(lost).up_to_n_times(1).mount(&server).await;
+    let taken = ResponseTemplate::new(400).set_body_json(
+        json!({ "status": 400, "code": "domain_not_available", "message": "The domain is not available" }),
+    );
+    buy().respond_with(taken).mount(&server).await;
+    // The account does not list the name yet (its order is still going through).
+    let app = live_app(&server).await;
+    let key = app.create_key("waiting").await;
+    let answers = pay(&app, &key, 3).await;
+    assert_eq!(answers[0].0, StatusCode::BAD_GATEWAY, "{:?}", answers[0]);
+    for (status, answer) in &answers[1..] {
+        assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE, "retried, never refunded: {answer}");
+    }
+    let (_, transactions) = app.get("/api/transactions", As::Key(&key)).await;
+    assert!(transactions.as_array().unwrap().iter().all(|t| t["metadata"]["category"] != "refund"), "{transactions}");
+}
+
+#[tokio::test]
+async fn a_record_made_by_hand_gives_no_hold_on_the_accounts_dns() {
+    let server = catalog().await;
+    Mock::given(path("/v2/domains/operator-site.com/records"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "uid": "rec_hijack" })))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v5/domains/operator-site.com/records"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "records": [] })))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let app = live_app(&server).await;
+    let intruder = app.create_key("intruder").await;
+    let (status, _) = app
+        .post(
+            "/api/domains",
+            As::Key(&intruder),
+            json!({ "name": "operator-site.com", "registrar": "vercel", "status": "active" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let record = json!({ "type": "A", "name": "@", "value": "203.0.113.66" });
+    let (status, body) = app.post("/api/vercel/dns/operator-site.com", As::Key(&intruder), record).await;
+    crate::helpers::assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = app.get("/api/vercel/dns/operator-site.com", As::Key(&intruder)).await;
+    crate::helpers::assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 }

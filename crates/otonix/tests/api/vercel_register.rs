@@ -72,6 +72,12 @@ async fn a_paid_domain_is_ordered_pending_then_active_with_its_dates() {
     assert_eq!((&booked["type"], &booked["amount"]), (&json!("debit"), &json!(27)));
     let actions = app.get(&format!("/api/agents/{agent}/actions"), As::Key(&key)).await.1;
     assert!(actions.to_string().contains("domain agent-home.com registered"), "{actions}");
+
+    // Its status follows the registrar: its owner cannot set it.
+    let path = format!("/api/domains/{}", domain["id"].as_str().unwrap());
+    let (status, body) =
+        app.call(reqwest::Method::PATCH, &path, As::Key(&key), Some(json!({ "status": "failed" }))).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "conflict");
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ use crate::providers::DomainRegistrar;
 use crate::providers::vercel::{NewRecord, RegistrarRecord};
 use crate::state::AppState;
 use crate::store::domains::{self, DnsRecord, Domain, DomainPatch};
+use crate::store::registrations;
 use crate::wire;
 
 /// A name of the registrar account.
@@ -98,7 +99,10 @@ pub async fn list_registrar_domains(
     let mut conn = state.store.read().await?;
     let mut views = Vec::with_capacity(names.len());
     for name in names {
-        let local = domains::by_name(&mut conn, &name.name).await?;
+        let local = match principal.key_id() {
+            Some(_) => registrations::bought(&mut conn, &name.name).await?,
+            None => domains::by_name(&mut conn, &name.name).await?,
+        };
         let owned = local.as_ref().is_some_and(|d| principal.owns(&d.api_key_id));
         if !owned && principal.key_id().is_some() {
             continue;
@@ -207,14 +211,19 @@ fn registrar(state: &AppState) -> ApiResult<&dyn DomainRegistrar> {
     state.providers.registrar().map_err(|e| provider_error(PROVIDER, e))
 }
 
-/// The name in the path and its local record, which the caller must own (404 for a name with
-/// no local record: nothing says it is this server's).
+/// The name in the path and its local record, which the caller must own. A key's name must be
+/// one the server bought for it and holds (`active` or `expired`): a record anyone can make with
+/// `POST /api/domains` gives no hold on the account's DNS. The admin may use any local record.
 async fn owned_name(state: &AppState, principal: &Principal, text: &str) -> ApiResult<(DomainName, Domain)> {
     principal.require_authenticated()?;
     registrar(state)?;
     let name = DomainName::parse(text).ok_or(ApiError::NotFound("domain"))?;
     let mut conn = state.store.read().await?;
-    let local = domains::by_name(&mut conn, name.as_str()).await?.ok_or(ApiError::NotFound("domain"))?;
+    let local = match principal.key_id() {
+        Some(_) => registrations::bought(&mut conn, name.as_str()).await?,
+        None => domains::by_name(&mut conn, name.as_str()).await?,
+    };
+    let local = local.ok_or(ApiError::NotFound("domain"))?;
     principal.require_owner(&local.api_key_id)?;
     Ok((name, local))
 }

@@ -28,6 +28,7 @@ use crate::providers::{DomainRegistrar, ProviderError, Providers};
 use crate::state::AppState;
 use crate::store::domains::{self, Domain};
 use crate::store::orders::Order;
+use crate::store::registrations::Reservation;
 use crate::store::{Tx, Unique, new_id, registrations};
 
 /// Body of `POST /api/vercel/register`.
@@ -170,15 +171,25 @@ impl Product for DomainPurchase {
 
     async fn fulfil(&self, engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<Value> {
         let reserved = reserve(engine, order, params).await?;
-        if let Some(registrar_order_id) = reserved.1 {
+        if let Some(registrar_order_id) = reserved.registrar_order_id {
             return Ok(json!({ "registrarOrderId": registrar_order_id }));
         }
+        // A try before this one asked the registrar and its outcome is unknown: the name may be
+        // bought. Every failure from here is one to retry, never a reason to refund.
+        let unknown = reserved.buy_started;
+        let retry = |why: String| ApiError::UpstreamUnavailable(format!("{why}; the purchase is retried"));
         let (registrar_price, amount) = self.price(params).await?;
         if amount > order.amount {
-            return Err(ApiError::Conflict(format!(
-                "the registrar's price rose to {registrar_price} USD since the order; the payment is refunded"
-            )));
+            let why = format!("the registrar's price rose to {registrar_price} USD since the order");
+            return Err(if unknown {
+                retry(why)
+            } else {
+                ApiError::Conflict(format!("{why}; the payment is refunded"))
+            });
         }
+        let mut tx = engine.store().begin().await?;
+        registrations::mark_buy_started(&mut tx, &reserved.domain.id, engine.now()).await?;
+        tx.commit().await?;
         let purchase = BuyDomain {
             years: params.years,
             auto_renew: params.auto_renew,
@@ -197,14 +208,18 @@ impl Product for DomainPurchase {
                         "registeredAt": sold.bought_at.unwrap_or(engine.now()),
                         "expiresAt": sold.expires_at,
                     })),
+                    Err(error) if unknown => {
+                        Err(retry(format!("{} is taken and not found in the account: {error}", params.domain)))
+                    }
                     Err(_) => Err(ApiError::Conflict(format!("{} is not available", params.domain))),
                 };
             }
+            Err(error) if unknown => return Err(retry(format!("the registrar refused the purchase again: {error}"))),
             Err(other) => return Err(name_refusal(other)),
         };
         // From here the purchase is followed, and never refunded unless the registrar fails it.
         let mut tx = engine.store().begin().await?;
-        registrations::set_registrar_order(&mut tx, &reserved.0.id, &order_id).await?;
+        registrations::set_registrar_order(&mut tx, &reserved.domain.id, &order_id).await?;
         tx.commit().await?;
         Ok(json!({ "registrarOrderId": order_id }))
     }
@@ -218,9 +233,10 @@ impl Product for DomainPurchase {
         fulfilled: Value,
     ) -> ApiResult<Value> {
         let registrar_order_id = fulfilled["registrarOrderId"].as_str();
-        let (mut stored, _) = registrations::reserved_by(tx, &order.id)
+        let mut stored = registrations::reserved_by(tx, &order.id)
             .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: its domain is not reserved", order.id)))?;
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {}: its domain is not reserved", order.id)))?
+            .domain;
         if registrar_order_id.is_none() {
             // Bought by an earlier try (see `fulfil`): it is registered already.
             let registered_at = fulfilled["registeredAt"].as_i64().unwrap_or(engine.now());
@@ -248,20 +264,26 @@ impl Product for DomainPurchase {
         }))
     }
 
-    /// A refunded purchase frees its name. One that the registrar took and has not failed is
-    /// never refunded: its delivery is left to be retried.
-    async fn refund(&self, engine: &Payments, tx: &mut Tx, order: &Order, _params: &DomainParams) -> ApiResult<()> {
-        let Some((domain, registrar_order_id)) = registrations::reserved_by(tx, &order.id).await? else {
+    /// A refunded purchase frees its name. One the registrar took (and has not failed), or may
+    /// have taken (asked, outcome unknown, and the name not for sale again), is never refunded:
+    /// its delivery is left to be retried.
+    async fn refund(&self, engine: &Payments, tx: &mut Tx, order: &Order, params: &DomainParams) -> ApiResult<()> {
+        let Some(reserved) = registrations::reserved_by(tx, &order.id).await? else {
             return Ok(());
         };
-        if registrar_order_id.is_some() && domain.status != DomainStatus::Failed {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "order {}: the registrar took its purchase ({}); it is not refunded",
-                order.id,
-                registrar_order_id.unwrap_or_default()
+        let failed = reserved.domain.status == DomainStatus::Failed;
+        let taken = match (&reserved.registrar_order_id, reserved.buy_started) {
+            (Some(_), _) => !failed,
+            (None, true) => !self.registrar()?.availability(&Self::name(params)?).await.unwrap_or(false),
+            (None, false) => false,
+        };
+        if taken {
+            return Err(ApiError::UpstreamUnavailable(format!(
+                "order {}: the registrar took or may have taken its purchase; it is not refunded, and its delivery is retried",
+                order.id
             )));
         }
-        registrations::fail(tx, &domain.id, "not bought: the payment was refunded", engine.now()).await?;
+        registrations::fail(tx, &reserved.domain.id, "not bought: the payment was refunded", engine.now()).await?;
         Ok(())
     }
 }
@@ -269,7 +291,7 @@ impl Product for DomainPurchase {
 /// Reserves the name for `order` (a pending local record tied to it), or finds the reservation
 /// it made before with its registrar order. A name recorded by anyone else is a final refusal,
 /// made before anything is bought.
-async fn reserve(engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<(Domain, Option<String>)> {
+async fn reserve(engine: &Payments, order: &Order, params: &DomainParams) -> ApiResult<Reservation> {
     let mut tx = engine.store().begin().await?;
     if let Some(reserved) = registrations::reserved_by(&mut tx, &order.id).await? {
         return Ok(reserved);
@@ -292,9 +314,9 @@ async fn reserve(engine: &Payments, order: &Order, params: &DomainParams) -> Api
         updated_at: now,
     };
     match registrations::reserve(&mut tx, &domain, &order.id, now).await {
-        Ok(stored) => {
+        Ok(domain) => {
             tx.commit().await?;
-            Ok((stored, None))
+            Ok(Reservation { domain, registrar_order_id: None, buy_started: false })
         }
         Err(error) if error.violates(Unique::DomainName) => {
             drop(tx);
