@@ -99,10 +99,7 @@ pub async fn list_registrar_domains(
     let mut conn = state.store.read().await?;
     let mut views = Vec::with_capacity(names.len());
     for name in names {
-        let local = match principal.key_id() {
-            Some(_) => registrations::bought(&mut conn, &name.name).await?,
-            None => domains::by_name(&mut conn, &name.name).await?,
-        };
+        let local = held_record(&mut conn, &principal, &name.name).await?;
         let owned = local.as_ref().is_some_and(|d| principal.owns(&d.api_key_id));
         if !owned && principal.key_id().is_some() {
             continue;
@@ -219,13 +216,18 @@ async fn owned_name(state: &AppState, principal: &Principal, text: &str) -> ApiR
     registrar(state)?;
     let name = DomainName::parse(text).ok_or(ApiError::NotFound("domain"))?;
     let mut conn = state.store.read().await?;
-    let local = match principal.key_id() {
-        Some(_) => registrations::bought(&mut conn, name.as_str()).await?,
-        None => domains::by_name(&mut conn, name.as_str()).await?,
-    };
-    let local = local.ok_or(ApiError::NotFound("domain"))?;
+    let local = held_record(&mut conn, principal, name.as_str()).await?.ok_or(ApiError::NotFound("domain"))?;
     principal.require_owner(&local.api_key_id)?;
     Ok((name, local))
+}
+
+/// The local record through which `principal` may reach a name of the account: for a key, the
+/// record of a name the server bought and holds; for the admin, any record of the name.
+async fn held_record(conn: &mut sqlx::AnyConnection, principal: &Principal, name: &str) -> ApiResult<Option<Domain>> {
+    Ok(match principal.key_id() {
+        Some(_) => registrations::bought(conn, name).await?,
+        None => domains::by_name(conn, name).await?,
+    })
 }
 
 /// Sets the local record's `dnsRecords` to the registrar's list, and returns that list.
